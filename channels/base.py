@@ -1,0 +1,145 @@
+"""The channel protocol: what the dispatcher hands a channel and what it gets back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ChannelName(StrEnum):
+    """The means of communication a playbook step can use."""
+
+    VOICE = "voice"  # automate d'appels (Twilio voice)
+    SMS = "sms"
+    EMAIL = "email"
+    X = "x"
+    FACEBOOK = "facebook"
+    WEBSITE = "website"  # public alert page, homepage banner, CAP 1.2 feed
+    APP = "app"  # mobile application webhook
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the channel publishes to the public rather than to a person."""
+        return self in PUBLIC_CHANNELS
+
+    @property
+    def label(self) -> str:
+        """French name shown to users."""
+        return CHANNEL_LABELS[self]
+
+
+PUBLIC_CHANNELS = frozenset(
+    {ChannelName.X, ChannelName.FACEBOOK, ChannelName.WEBSITE, ChannelName.APP}
+)
+SOCIAL_CHANNELS = frozenset({ChannelName.X, ChannelName.FACEBOOK})
+CHANNEL_LABELS = {
+    ChannelName.VOICE: "appel vocal",
+    ChannelName.SMS: "SMS",
+    ChannelName.EMAIL: "courriel",
+    ChannelName.X: "X (Twitter)",
+    ChannelName.FACEBOOK: "Facebook",
+    ChannelName.WEBSITE: "site internet des services de l'État",
+    ChannelName.APP: "application mobile",
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Recipient(_Frozen):
+    """Who a message goes to: a directory contact (by id) and the address for this channel."""
+
+    contact_id: str
+    address: str  # E.164 number, e-mail address, or the public account/page for public channels
+    display_name: str = ""
+
+
+class OutgoingMessage(_Frozen):
+    """One message for one recipient on one channel, as stored in the outbox."""
+
+    idempotency_key: str
+    channel: ChannelName
+    recipient: Recipient
+    subject: str = ""
+    body: str
+    html: str | None = None
+    valid_until: datetime | None = None  # SMS validity_period and expiry of publications
+    ask_acknowledgement: bool = False  # voice: "tapez 1"; SMS: "répondez 1"
+    crisis_id: str = ""
+    step_id: str = ""
+    exercise: bool = False
+
+
+class Receipt(_Frozen):
+    """What a provider answered: its own id for the message, needed by reports and callbacks."""
+
+    provider_id: str
+    status: Literal["sent", "delivered"] = "sent"
+
+
+class DeliveryFailed(Exception):
+    """A send that did not go through, with a reason safe to show to the on-call agent (French).
+
+    `retryable`: trying again cannot duplicate the message (429, connection refused).
+    `ambiguous`: the request may have reached the provider (timeout after it left): the message
+    must be looked up before any resend.
+    """
+
+    def __init__(self, public_reason: str, *, retryable: bool, ambiguous: bool = False) -> None:
+        super().__init__(public_reason)
+        self.public_reason = public_reason
+        self.retryable = retryable
+        self.ambiguous = ambiguous
+
+
+class DeliveryReport(_Frozen):
+    """A provider's later word on a message (delivered, undelivered)."""
+
+    kind: Literal["delivery"] = "delivery"
+    channel: ChannelName
+    provider_id: str
+    idempotency_key: str = ""
+    delivered: bool
+    reason: str = ""
+
+
+class AcknowledgementReport(_Frozen):
+    """A recipient confirmed reception (pressed 1, answered the SMS, clicked the link)."""
+
+    kind: Literal["acknowledgement"] = "acknowledgement"
+    channel: ChannelName
+    provider_id: str
+    idempotency_key: str = ""
+    eta_minutes: int | None = None  # the cell's members may say when they arrive
+
+
+InboundEvent = DeliveryReport | AcknowledgementReport
+InboundSink = Callable[[InboundEvent], Awaitable[None]]
+
+
+class TimeSource(Protocol):
+    """The part of the orchestrator's clock that channels may use (simulated delays)."""
+
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A means of communication: sends one message, and can look one up after an ambiguous send."""
+
+    name: ChannelName
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        """Send the message or raise DeliveryFailed; never returns without a provider id."""
+        ...
+
+    async def lookup(self, message: OutgoingMessage) -> Receipt | None:
+        """Find a message the provider may have accepted (reconciliation); None if it has not."""
+        ...

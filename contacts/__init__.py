@@ -1,0 +1,1 @@
+"""Contacts: communes, directory, rosters and audiences. Never imports `crisis`."""

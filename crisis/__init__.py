@@ -1,0 +1,1 @@
+"""The crisis communication orchestrator (Qual-e-pref, module 7)."""

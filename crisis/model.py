@@ -1,0 +1,357 @@
+"""The crisis and what happens to it: facts (past, journaled) and intents (to do, in the outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from channels.base import ChannelName
+from contacts.model import Contact, Role
+from playbooks.model import Action, Engagement, EventKind, Plan, Section
+
+
+class Mode(StrEnum):
+    """Real event or exercise."""
+
+    REEL = "reel"
+    EXERCICE = "exercice"
+
+
+class Interface(StrEnum):
+    """Where an action came from (journaled with the person)."""
+
+    CLI = "cli"
+    WEB = "web"
+    API = "api"
+    SYSTEM = "systeme"
+    PROVIDER = "fournisseur"  # callbacks from Twilio etc.
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(_Frozen):
+    """Who did something, and through which interface."""
+
+    name: str
+    interface: Interface
+
+
+SYSTEM = Actor(name="orchestrateur", interface=Interface.SYSTEM)
+
+
+class Crisis(_Frozen):
+    """An événement majeur (or an exercise): T0, area and the plan frozen at T0."""
+
+    id: str
+    kind: EventKind
+    mode: Mode
+    t0: datetime  # COD activation as recorded in SYNERGI (may be earlier than recorded_at)
+    synergi_ref: str
+    communes: tuple[str, ...]  # codes INSEE concerned
+    recorded_by: Actor
+    recorded_at: datetime
+    idempotency_key: str
+    plan: Plan
+    roster: tuple[Contact, ...]  # directory snapshot at T0: who the audiences resolve to
+    closed_at: datetime | None = None
+    ciav_number: str | None = None
+    t0_cip: datetime | None = None
+
+
+# --- facts: past tense, frozen, stored in the main courante -------------------------------
+
+
+class RecipientRef(_Frozen):
+    """A recipient as the journal names it: by contact id, never by number or address."""
+
+    outbox_key: str
+    contact_id: str
+    role: Role | None = None
+    commune: str | None = None
+
+
+class PlannedStepRef(_Frozen):
+    """A planned step as recorded at T0."""
+
+    step_id: str
+    title: str
+    engagement: Engagement
+    action: Action
+    due_at: datetime
+    channels: tuple[ChannelName, ...]
+
+
+class CodActivated(_Frozen):
+    """T0: the COD activation recorded, with everything the compliance check needs."""
+
+    type: Literal["CodActivated"] = "CodActivated"
+    crisis_id: str
+    kind: EventKind
+    mode: Mode
+    t0: datetime
+    synergi_ref: str
+    communes: tuple[str, ...]
+    playbook_title: str
+    playbook_version: int
+    playbook_digest: str
+    applicable_sections: tuple[Section, ...]
+    quorum: dict[Role, int]
+    steps: tuple[PlannedStepRef, ...]
+
+
+class StepTriggered(_Frozen):
+    """A step started: its messages are queued (or it has nothing to send)."""
+
+    type: Literal["StepTriggered"] = "StepTriggered"
+    step_id: str
+    title: str
+    engagement: Engagement
+    action: Action
+    due_at: datetime
+    late_seconds: float = 0.0  # > 0: the step ran late (e.g. after a restart); never silent
+    held_seconds: float = 0.0  # time spent waiting for an approval, a dependency or a number
+
+
+class MessagesQueued(_Frozen):
+    """Messages of a step written to the outbox for one channel."""
+
+    type: Literal["MessagesQueued"] = "MessagesQueued"
+    step_id: str
+    engagement: Engagement
+    channel: ChannelName
+    message_version: int
+    sections: tuple[Section, ...]  # content sections the message covers (48.5)
+    recipients: tuple[RecipientRef, ...]
+
+
+class StepHeld(_Frozen):
+    """A step is due but waits (approval, dependency, CIAV number)."""
+
+    type: Literal["StepHeld"] = "StepHeld"
+    step_id: str
+    reason: str
+
+
+class ApprovalRequested(_Frozen):
+    """A message awaits a human approval (four-eyes)."""
+
+    type: Literal["ApprovalRequested"] = "ApprovalRequested"
+    step_id: str
+    drafted_by: str
+
+
+class MessageApproved(_Frozen):
+    """A message was approved by someone other than its drafter."""
+
+    type: Literal["MessageApproved"] = "MessageApproved"
+    step_id: str
+    approved_by: str
+
+
+class ApprovalRefused(_Frozen):
+    """An approval was refused (for instance the drafter approving their own message)."""
+
+    type: Literal["ApprovalRefused"] = "ApprovalRefused"
+    step_id: str
+    by: str
+    reason: str
+
+
+class DeliveryAttempted(_Frozen):
+    """One attempt to send one message, and its outcome."""
+
+    type: Literal["DeliveryAttempted"] = "DeliveryAttempted"
+    outbox_key: str
+    step_id: str
+    engagement: Engagement
+    channel: ChannelName
+    contact_id: str
+    commune: str | None = None
+    role: Role | None = None
+    attempt: int
+    outcome: Literal["sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled"]
+    provider_id: str | None = None
+    reason: str = ""
+
+
+class DeliveryReported(_Frozen):
+    """A provider's receipt for a message sent earlier."""
+
+    type: Literal["DeliveryReported"] = "DeliveryReported"
+    outbox_key: str
+    channel: ChannelName
+    contact_id: str
+    delivered: bool
+    provider_id: str
+    reason: str = ""
+
+
+class AcknowledgementReceived(_Frozen):
+    """Someone confirmed reception (pressed 1, answered, clicked)."""
+
+    type: Literal["AcknowledgementReceived"] = "AcknowledgementReceived"
+    contact_id: str
+    role: Role | None
+    commune: str | None
+    trained: bool
+    channel: ChannelName | None
+    outbox_key: str | None
+    step_id: str | None
+    eta_minutes: int | None = None
+
+
+class CiavNumberSet(_Frozen):
+    """The cabinet recorded the CIAV number given by the ministry."""
+
+    type: Literal["CiavNumberSet"] = "CiavNumberSet"
+    number: str
+
+
+class CipActivated(_Frozen):
+    """T0 CIP: the préfet ordered the CIP and its numéro unique."""
+
+    type: Literal["CipActivated"] = "CipActivated"
+    number: str
+
+
+class WarningRaised(_Frozen):
+    """Something the on-call agent must know (fan-out too slow, channel down...)."""
+
+    type: Literal["WarningRaised"] = "WarningRaised"
+    code: str
+    message: str
+
+
+class EngagementStatus(StrEnum):
+    """State of an engagement, during the hour and at its end."""
+
+    MET = "met"
+    LATE = "late"
+    MISSED = "missed"
+    NOT_APPLICABLE = "not_applicable"
+    PENDING = "pending"
+    AT_RISK = "at_risk"
+
+    @property
+    def label(self) -> str:
+        """French label."""
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    EngagementStatus.MET: "fait",
+    EngagementStatus.LATE: "en retard",
+    EngagementStatus.MISSED: "manqué",
+    EngagementStatus.NOT_APPLICABLE: "sans objet",
+    EngagementStatus.PENDING: "en cours",
+    EngagementStatus.AT_RISK: "à risque",
+}
+
+
+class Verdict(_Frozen):
+    """One engagement judged from the journal, with the entries that prove it."""
+
+    engagement: str
+    status: EngagementStatus
+    at: datetime | None = None  # when it was met (or the last proof's time)
+    delay_seconds: float | None = None  # from T0 (or T0 CIP)
+    evidence: tuple[int, ...] = ()  # journal sequence numbers
+    detail: str = ""  # French
+
+
+class ComplianceCheckpoint(_Frozen):
+    """T0+30 / T0+45 warnings, and the T0+60 verdict."""
+
+    type: Literal["ComplianceCheckpoint"] = "ComplianceCheckpoint"
+    minutes: int
+    final: bool
+    verdicts: tuple[Verdict, ...]
+
+
+class NoteAdded(_Frozen):
+    """A free note in the main courante."""
+
+    type: Literal["NoteAdded"] = "NoteAdded"
+    text: str
+
+
+class CrisisClosed(_Frozen):
+    """The crisis (or exercise) is closed: queued sends stop."""
+
+    type: Literal["CrisisClosed"] = "CrisisClosed"
+    reason: str = ""
+
+
+Fact = Annotated[
+    CodActivated
+    | StepTriggered
+    | MessagesQueued
+    | StepHeld
+    | ApprovalRequested
+    | MessageApproved
+    | ApprovalRefused
+    | DeliveryAttempted
+    | DeliveryReported
+    | AcknowledgementReceived
+    | CiavNumberSet
+    | CipActivated
+    | WarningRaised
+    | ComplianceCheckpoint
+    | NoteAdded
+    | CrisisClosed,
+    Field(discriminator="type"),
+]
+
+
+class JournalEntry(_Frozen):
+    """One line of the main courante: a fact, when, by whom, chained to the previous line."""
+
+    crisis_id: str
+    seq: int
+    at: datetime
+    actor: Actor
+    fact: Fact
+    text: str  # French, for people; never a phone number or an e-mail address
+    prev_hash: str
+    hash: str
+
+
+# --- intents: imperative, stored in the outbox -------------------------------------------
+
+
+class SendMessage(_Frozen):
+    """Send one message to one recipient on one channel (one outbox row)."""
+
+    idempotency_key: str
+    crisis_id: str
+    step_id: str
+    engagement: Engagement
+    channel: ChannelName
+    contact_id: str
+    address: str
+    display_name: str = ""
+    role: Role | None = None
+    commune: str | None = None
+    subject: str = ""
+    body: str
+    html: str | None = None
+    valid_until: datetime | None = None
+    ask_acknowledgement: bool = False
+    message_version: int = 1
+
+
+class CancelPending(_Frozen):
+    """Stop queued sends that no longer make sense (commune reached, contact acknowledged)."""
+
+    reason: str
+    commune: str | None = None
+    engagement: Engagement | None = None
+    contact_id: str | None = None
+
+
+Intent = SendMessage | CancelPending
