@@ -53,6 +53,7 @@ class Crisis(_Frozen):
     t0: datetime  # COD activation as recorded in SYNERGI (may be earlier than recorded_at)
     synergi_ref: str
     communes: tuple[str, ...]  # codes INSEE concerned
+    commune_names: dict[str, str]  # code INSEE -> nom, as resolved at T0
     recorded_by: Actor
     recorded_at: datetime
     idempotency_key: str
@@ -355,3 +356,48 @@ class CancelPending(_Frozen):
 
 
 Intent = SendMessage | CancelPending
+
+
+class OutboxState(StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # ambiguous: reconcile with the provider before any resend
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class OutboxItem(_Frozen):
+    """An outbox row as the dispatcher handles it."""
+
+    id: int
+    message: SendMessage
+    state: OutboxState
+    attempts: int
+    provider_id: str | None = None
+
+
+class StepStatus(StrEnum):
+    """Where a planned step stands."""
+
+    PLANNED = "planned"
+    HELD = "held"
+    APPROVAL = "approval"
+    DONE = "done"
+
+
+class StepState(_Frozen):
+    """A planned step's progress (a row per step and crisis)."""
+
+    step_id: str
+    due_at: datetime
+    status: StepStatus = StepStatus.PLANNED
+    hold_reason: str = ""
+    held_since: datetime | None = None
+    drafted_by: str = ""
+    approved_by: str = ""
+    triggered_at: datetime | None = None

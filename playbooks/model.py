@@ -169,7 +169,9 @@ class Step(_Frozen):
     @classmethod
     def _id_is_slug(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("identifiant invalide (minuscules, chiffres et _ ; commence par une lettre)")
+            raise ValueError(
+                "identifiant invalide (minuscules, chiffres et _ ; commence par une lettre)"
+            )
         return value
 
     @field_validator("offset", "valid_for")
@@ -195,7 +197,7 @@ class Step(_Frozen):
             )
         if Audience.PUBLIC in self.audience and self.approval == Approval.NONE:
             raise ValueError(
-                "un message au public doit être validé (approval = \"required\" ou \"pre_approved\")"
+                'un message au public doit être validé (approval = "required" ou "pre_approved")'
             )
         if self.only_unreached and self.action != Action.NOTIFY_OFFICIALS:
             raise ValueError("only_unreached ne vaut que pour l'action notify_officials")
@@ -223,14 +225,20 @@ class Playbook(_Frozen):
         for step in self.steps:
             missing = [d for d in step.depends_on if d not in known]
             if missing:
-                raise ValueError(f"étape {step.id} : dépend d'étapes inconnues : {', '.join(missing)}")
+                raise ValueError(
+                    f"étape {step.id} : dépend d'étapes inconnues : {', '.join(missing)}"
+                )
         _check_acyclic({s.id: s.depends_on for s in self.steps})
         for role in self.quorum:
             if role not in {Role.CHARGE_COMMUNICATION, Role.AGENT_RAPPEL}:
-                raise ValueError(f"quorum : le rôle {role} ne fait pas partie de la liste de rappel")
+                raise ValueError(
+                    f"quorum : le rôle {role} ne fait pas partie de la liste de rappel"
+                )
         for step in self.steps:
             if step.action == Action.RELAY_CIAV and self.kind != EventKind.ATTENTAT:
-                raise ValueError(f"étape {step.id} : le relais du numéro CIAV ne vaut que pour un attentat")
+                raise ValueError(
+                    f"étape {step.id} : le relais du numéro CIAV ne vaut que pour un attentat"
+                )
         return self
 
 

@@ -1,0 +1,55 @@
+"""Resolution of a step's audiences against the directory, for the communes concerned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
+from playbooks.model import Audience
+
+_OFFICIAL_ORDER = {Role.MAIRE: 0, Role.ADJOINT: 1, Role.SECRETARIAT: 2}
+_ROLE_ORDER = {role: i for i, role in enumerate(Role)}
+
+
+def resolve_audience(
+    audiences: Iterable[Audience], directory: Directory, communes: Iterable[str]
+) -> tuple[Contact, ...]:
+    """The contacts the audiences designate, without duplicates.
+
+    Officials (maire, adjoint, secrétariat de mairie) only for the communes given; the other
+    roles whatever their commune; the public resolves to nobody (public channels are addressed
+    separately). Order: officials by the communes' order, then maire, adjoints by rank,
+    secrétariat; then the others by role then name.
+    """
+    roles: set[Role] = set()
+    for audience in audiences:
+        roles |= audience.roles
+    commune_order: dict[str, int] = {}
+    for code in communes:
+        commune_order.setdefault(code, len(commune_order))
+
+    officials: list[Contact] = []
+    others: list[Contact] = []
+    seen: set[str] = set()
+    for contact in directory.contacts:
+        if contact.role not in roles or contact.id in seen:
+            continue
+        if contact.role in OFFICIAL_ROLES:
+            if contact.commune is None or contact.commune not in commune_order:
+                continue
+            officials.append(contact)
+        else:
+            others.append(contact)
+        seen.add(contact.id)
+
+    officials.sort(
+        key=lambda c: (
+            commune_order[c.commune or ""],
+            _OFFICIAL_ORDER[c.role],
+            c.rank,
+            c.name,
+            c.id,
+        )
+    )
+    others.sort(key=lambda c: (_ROLE_ORDER[c.role], c.name, c.id))
+    return (*officials, *others)

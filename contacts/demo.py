@@ -1,0 +1,226 @@
+"""A synthetic, deterministic directory for demonstrations, tests and benchmarks.
+
+Every number is an ARCEP fiction number (it rings nobody), every e-mail is on a reserved
+domain (RFC 2606 `.example`), every name is drawn at random from common French names.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from contacts.model import Commune, Contact, Directory, Role
+from contacts.phone import BLOCK_SIZE, FICTION_FIXED_PREFIXES, fiction_number
+
+FIRST_NAMES = (
+    "Marie", "Jean", "Nathalie", "Pierre", "Isabelle", "Michel", "Sylvie", "Philippe",
+    "Catherine", "Alain", "Françoise", "Patrick", "Christine", "Nicolas", "Valérie", "Christophe",
+    "Sandrine", "Laurent", "Sophie", "Éric", "Céline", "Stéphane", "Véronique", "David",
+    "Anne", "Frédéric", "Martine", "Olivier", "Nadia", "Thierry", "Julie", "Sébastien",
+    "Aurélie", "Julien", "Camille", "Pascal", "Émilie", "Vincent", "Claire", "Thomas",
+    "Hélène", "Bruno", "Caroline", "Jérôme", "Laure", "Antoine", "Élodie", "Mathieu",
+    "Karima", "Mehdi", "Léa", "Hugo", "Chloé", "Lucas", "Manon", "Yannick",
+    "Agnès", "Gilles", "Brigitte", "Didier",
+)  # fmt: skip
+SURNAMES = (
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
+    "Moreau", "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David",
+    "Bertrand", "Morel", "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine",
+    "Rousseau", "Vincent", "Muller", "Lefèvre", "Faure", "André", "Mercier", "Blanc",
+    "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier", "Garcia",
+    "Perrin", "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu",
+    "Gautier", "Masson", "Marchand", "Duval", "Denis", "Dumont", "Marie", "Lemaire",
+    "Noël", "Meyer", "Dufour", "Meunier",
+)  # fmt: skip
+# Outlets as seen in the Loire, all marked fictitious: the demo must never look like real data.
+MEDIA_OUTLETS = (
+    "Le Progrès (fictif)",
+    "France Bleu Saint-Étienne Loire (fictif)",
+    "France 3 Auvergne-Rhône-Alpes (fictif)",
+    "L'Essor (fictif)",
+    "Le Pays Roannais (fictif)",
+    "TL7 Télévision Loire (fictif)",
+    "Activ Radio (fictif)",
+    "Agence de presse régionale (fictif)",
+)
+PREFECTURE_DOMAIN = "prefecture-loire.example"
+# Landlines of the demo start in the 04 65 71 block (the Loire's zone), then wrap around.
+_LANDLINE_START = FICTION_FIXED_PREFIXES.index("+3346571") * BLOCK_SIZE
+_LANDLINE_COUNT = BLOCK_SIZE * len(FICTION_FIXED_PREFIXES)
+
+
+def slug(text: str) -> str:
+    """ASCII, lower-case, hyphenated: "Saint-Étienne" -> "saint-etienne"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "commune"
+
+
+class _Names:
+    """Random "Prénom Nom", without repeating one while the pool lasts."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._used: set[str] = set()
+
+    def draw(self) -> str:
+        name = ""
+        for _ in range(20):
+            name = f"{self._rng.choice(FIRST_NAMES)} {self._rng.choice(SURNAMES)}"
+            if name not in self._used:
+                break
+        self._used.add(name)
+        return name
+
+
+def _mobiles() -> Iterator[str]:
+    for index in range(BLOCK_SIZE):
+        yield fiction_number(index, mobile=True)
+    raise ValueError("plus de numéros de fiction mobiles disponibles (10 000 au plus)")
+
+
+def _landlines() -> Iterator[str]:
+    for i in range(_LANDLINE_COUNT):
+        yield fiction_number((_LANDLINE_START + i) % _LANDLINE_COUNT, mobile=False)
+    raise ValueError("plus de numéros de fiction fixes disponibles (50 000 au plus)")
+
+
+def _email(name: str, domain: str) -> str:
+    return f"{slug(name).replace('-', '.')}@{domain}"
+
+
+def demo_directory(communes: Sequence[Commune], *, seed: int = 42) -> Directory:
+    """A synthetic directory: the officials of each commune, the cell, the press, the media.
+
+    Per commune: a maire (mobile, direct line at the mairie, e-mail), two adjoints (rank 1, 2;
+    mobile, e-mail) and the secrétariat de mairie (the mairie's switchboard, e-mail). The cell:
+    directeur de cabinet and sous-préfet on call, 2 agents d'astreinte, 3 chargés de
+    communication, 6 agents of the liste de rappel (4 trained, 2 not), 3 of the vivier presse,
+    8 media contacts, 4 CIP agents. Deterministic for a seed; every number is unique.
+    """
+    rng = random.Random(seed)  # noqa: S311 -- synthetic names, not security
+    names = _Names(rng)
+    mobiles = _mobiles()
+    landlines = _landlines()
+    contacts: list[Contact] = []
+    domains: set[str] = set()
+
+    for commune in communes:
+        code = commune.code_insee
+        domain = f"mairie-{slug(commune.nom)}.example"
+        if domain in domains:
+            domain = f"mairie-{slug(commune.nom)}-{slug(code)}.example"
+        domains.add(domain)
+        contacts.append(
+            Contact(
+                id=f"maire-{code}",
+                name=names.draw(),
+                role=Role.MAIRE,
+                commune=code,
+                mobile=next(mobiles),
+                landline=next(landlines),
+                email=f"maire@{domain}",
+            )
+        )
+        for rank in (1, 2):
+            contacts.append(
+                Contact(
+                    id=f"adjoint{rank}-{code}",
+                    name=names.draw(),
+                    role=Role.ADJOINT,
+                    commune=code,
+                    rank=rank,
+                    mobile=next(mobiles),
+                    email=f"adjoint{rank}@{domain}",
+                )
+            )
+        contacts.append(
+            Contact(
+                id=f"secretariat-{code}",
+                name=f"Secrétariat de mairie ({commune.nom})",
+                role=Role.SECRETARIAT,
+                commune=code,
+                landline=next(landlines),
+                email=f"secretariat@{domain}",
+            )
+        )
+
+    def staff(contact_id: str, role: Role, *, trained: bool = True) -> Contact:
+        name = names.draw()
+        return Contact(
+            id=contact_id,
+            name=name,
+            role=role,
+            mobile=next(mobiles),
+            email=_email(name, PREFECTURE_DOMAIN),
+            trained=trained,
+        )
+
+    contacts.append(staff("cell-dircab", Role.DIRECTION_ASTREINTE))
+    contacts.append(staff("cell-sousprefet", Role.DIRECTION_ASTREINTE))
+    contacts.extend(staff(f"cell-astreinte-{i}", Role.AGENT_ASTREINTE) for i in (1, 2))
+    contacts.extend(staff(f"cell-com-{i}", Role.CHARGE_COMMUNICATION) for i in (1, 2, 3))
+    contacts.extend(
+        staff(f"cell-rappel-{i}", Role.AGENT_RAPPEL, trained=i <= 4) for i in range(1, 7)
+    )
+    contacts.extend(staff(f"presse-{i}", Role.PRESSE) for i in (1, 2, 3))
+    for i, outlet in enumerate(MEDIA_OUTLETS, start=1):
+        journalist = names.draw()
+        contacts.append(
+            Contact(
+                id=f"media-{i}",
+                name=f"{journalist} — {outlet}",
+                role=Role.MEDIA,
+                landline=next(landlines),
+                email=_email(journalist, f"{slug(outlet.removesuffix(' (fictif)'))}.example"),
+            )
+        )
+    contacts.extend(staff(f"cip-{i}", Role.AGENT_CIP) for i in (1, 2, 3, 4))
+    return Directory(communes=tuple(communes), contacts=tuple(contacts))
+
+
+def directory_for_benchmark(n_communes: int) -> Directory:
+    """n synthetic communes ("B00001"…, not INSEE codes), one maire each, fiction numbers.
+
+    The first 10 000 maires get a fiction mobile; the next ones (up to 50 000 more) a fiction
+    landline, since ARCEP reserves only one mobile block. More than 60 000: ValueError.
+    Built in one validation pass with the garbage collector paused: 50 000 communes well
+    under a second.
+    """
+    limit = BLOCK_SIZE + _LANDLINE_COUNT
+    if not 0 <= n_communes <= limit:
+        raise ValueError(f"nombre de communes hors plage (0 à {limit} numéros de fiction)")
+    communes: list[dict[str, object]] = []
+    contacts: list[dict[str, object]] = []
+    with _gc_paused():
+        for i in range(n_communes):
+            code = f"B{i + 1:05d}"
+            communes.append({"code_insee": code, "nom": f"Commune {code}"})
+            contact: dict[str, object] = {
+                "id": f"maire-{code}",
+                "name": f"Maire de {code}",
+                "role": Role.MAIRE,
+                "commune": code,
+                "email": f"maire@mairie-{code.lower()}.example",
+            }
+            if i < BLOCK_SIZE:
+                contact["mobile"] = fiction_number(i, mobile=True)
+            else:
+                contact["landline"] = fiction_number(i - BLOCK_SIZE, mobile=False)
+            contacts.append(contact)
+        return Directory.model_validate({"communes": communes, "contacts": contacts})
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Bulk allocation of many small objects: no collection passes meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -1,0 +1,377 @@
+"""The `crisis` command (thin: parses, calls the service, prints in French)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from crisis import compliance
+from crisis.bootstrap import App, build
+from crisis.clock import SystemClock
+from crisis.engine import Refused
+from crisis.journal import verify
+from crisis.model import Actor, Interface, Mode
+from crisis.runtime import serve
+from crisis.service import ActivationError, ActivationRequest
+from crisis.settings import Settings, SettingsError, load_settings
+from crisis.store.repository import CrisisNotFound
+from playbooks.loader import (
+    PlaybookErrors,
+    check_library,
+    default_library_dir,
+    default_templates_dir,
+)
+from playbooks.model import EventKind
+
+app = typer.Typer(
+    help="Orchestrateur de communication d'urgence (Qual-e-pref, module 7).", no_args_is_help=True
+)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+ConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional here
+    typer.Option("--config", "-c", envvar="CRISIS_CONFIG", help="Fichier de configuration TOML."),
+]
+ByOption = Annotated[str, typer.Option("--by", "--par", help="Qui agit (nom et fonction).")]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config, os.environ)
+    except SettingsError as exc:
+        for line in exc.problems:
+            err.print(f"[red]Configuration invalide[/red] — {line}")
+        raise typer.Exit(2) from None
+
+
+def _app(config: Path | None) -> App:
+    try:
+        return build(_settings(config))
+    except PlaybookErrors as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]Erreur :[/red] {message}")
+    return typer.Exit(code)
+
+
+def parse_t0(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """T0 as typed by the agent: "02:10" (today, local time), "2026-11-23 02:10", or ISO 8601."""
+    text = text.strip()
+    try:
+        if len(text) <= 5 and ":" in text:
+            hours, minutes = (int(p) for p in text.split(":"))
+            local_now = now.astimezone(tz)
+            value = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+            return value - timedelta(days=1) if value > local_now + timedelta(minutes=5) else value
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"heure du temps 0 illisible : « {text} » (exemples : 02:10, 2026-11-23 02:10)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+@app.command()
+def activate(
+    kind: Annotated[EventKind, typer.Option("--kind", "--type", help="Type d'événement.")],
+    t0: Annotated[str, typer.Option(help="Heure d'activation du COD dans SYNERGI (ex. 02:10).")],
+    synergi: Annotated[str, typer.Option(help="Référence SYNERGI de l'événement.")],
+    communes: Annotated[
+        str, typer.Option(help="Codes INSEE des communes concernées, séparés par des virgules.")
+    ],
+    by: ByOption,
+    exercise: Annotated[
+        bool, typer.Option("--exercise", "--exercice", help="Exercice (pas un événement réel).")
+    ] = False,
+    key: Annotated[
+        str | None, typer.Option(help="Clé d'idempotence (par défaut : type, T0, SYNERGI).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Enregistrer l'activation du COD (temps 0) et lancer le playbook."""
+    application = _app(config)
+    tz = ZoneInfo(application.settings.prefecture.timezone)
+    try:
+        when = parse_t0(t0, tz, application.clock.now())
+        result = application.orchestrator.activate(
+            ActivationRequest(
+                kind=kind,
+                t0=when,
+                synergi_ref=synergi,
+                communes=[c for c in communes.split(",") if c.strip()],
+                recorded_by=Actor(name=by, interface=Interface.CLI),
+                mode=Mode.EXERCICE if exercise else Mode.REEL,
+                idempotency_key=key,
+            )
+        )
+    except (ActivationError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    crisis = result.crisis
+    if result.created:
+        console.print(
+            f"[green]Temps 0 enregistré[/green] : événement [bold]{crisis.id}[/bold], "
+            f"T0 = {crisis.t0.astimezone(tz):%d/%m/%Y %H:%M} ({crisis.kind.label})."
+        )
+    else:
+        console.print(
+            f"Activation déjà enregistrée : événement [bold]{crisis.id}[/bold] "
+            "(aucun doublon créé)."
+        )
+    console.print("Les envois partent quand le service tourne : [bold]crisis run[/bold].")
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Faire tourner l'orchestrateur (minuteries, envois) jusqu'à Ctrl-C."""
+    application = _app(config)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print("Orchestrateur démarré (Ctrl-C pour arrêter).")
+        await serve(application, stop)
+
+    asyncio.run(main())
+    application.close()
+
+
+@app.command()
+def status(crisis_id: str, config: ConfigOption = None) -> None:
+    """Afficher le chrono depuis T0, l'état de chaque engagement et ce qui reste à faire."""
+    application = _app(config)
+    now = application.clock.now()
+    tz = ZoneInfo(application.settings.prefecture.timezone)
+    try:
+        with application.store.transaction() as tx:
+            crisis = tx.crisis(crisis_id)
+            entries = tx.journal(crisis_id)
+            steps = tx.steps(crisis_id)
+            counts = tx.outbox_counts(crisis_id)
+    except CrisisNotFound as exc:
+        raise _fail(str(exc)) from None
+    elapsed = now - crisis.t0
+    mins = int(elapsed.total_seconds() // 60)
+    console.print(
+        f"[bold]{crisis.id}[/bold] — {crisis.kind.label}"
+        f"{' — EXERCICE' if crisis.mode == Mode.EXERCICE else ''} — "
+        f"T0 {crisis.t0.astimezone(tz):%d/%m %H:%M}, T0+{mins} min"
+        + (f", reste {60 - mins} min avant T0+60" if mins < 60 else "")
+    )
+    render_verdicts(compliance.judge(entries, now))
+    pending = [s for s in steps if s.status.value != "done"]
+    if pending:
+        table = Table(title="Étapes en attente")
+        table.add_column("étape")
+        table.add_column("échéance")
+        table.add_column("état")
+        for s in pending:
+            table.add_row(
+                s.step_id,
+                f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
+                s.hold_reason or "prévue",
+            )
+        console.print(table)
+    waiting = sum(
+        n for (_c, state), n in counts.items() if state in {"pending", "sending", "unknown"}
+    )
+    console.print(f"Messages en file d'envoi : {waiting}")
+
+
+def render_verdicts(verdicts: tuple[compliance.Verdict, ...] | list[compliance.Verdict]) -> None:
+    """The compliance table."""
+    table = Table(title="Conformité (engagements du module 7)")
+    table.add_column("engagement")
+    table.add_column("état")
+    table.add_column("délai")
+    table.add_column("détail")
+    table.add_column("preuves (main courante)")
+    colours = {"met": "green", "late": "yellow", "missed": "red", "at_risk": "yellow"}
+    for v in verdicts:
+        colour = colours.get(v.status.value, "white")
+        delay = f"T0+{v.delay_seconds / 60:.0f} min" if v.delay_seconds is not None else ""
+        proof = ", ".join(f"n° {n}" for n in v.evidence[:6]) + (" …" if len(v.evidence) > 6 else "")
+        table.add_row(
+            v.engagement, f"[{colour}]{v.status.label}[/{colour}]", delay, v.detail, proof
+        )
+    console.print(table)
+
+
+@app.command()
+def journal(
+    target: Annotated[str, typer.Argument(help="Identifiant de l'événement, ou « verify ».")],
+    crisis_id: Annotated[
+        str | None, typer.Argument(help="Avec verify : l'événement (tous sinon).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Afficher la main courante (journal ID) ou vérifier son chaînage (journal verify [ID])."""
+    application = _app(config)
+    if target == "verify":
+        raise typer.Exit(_verify(application, crisis_id))
+    tz = ZoneInfo(application.settings.prefecture.timezone)
+    try:
+        entries = application.orchestrator.journal(target)
+        with application.store.transaction() as tx:
+            tx.crisis(target)
+    except CrisisNotFound as exc:
+        raise _fail(str(exc)) from None
+    for e in entries:
+        console.print(
+            f"[dim]{e.seq:>5}[/dim] {e.at.astimezone(tz):%d/%m %H:%M:%S} "
+            f"[cyan]{e.actor.name}[/cyan] ({e.actor.interface.value}) {escape(e.text)}",
+            markup=True,
+            highlight=False,
+        )
+    if _verify(application, target, quiet=True):
+        console.print(
+            "[red]Attention : main courante ALTÉRÉE — voir « crisis journal verify ».[/red]"
+        )
+
+
+def _verify(application: App, crisis_id: str | None, *, quiet: bool = False) -> int:
+    with application.store.transaction() as tx:
+        ids = [crisis_id] if crisis_id else tx.crisis_ids(open_only=False)
+        broken = 0
+        for cid in ids:
+            try:
+                stored, head_seq, head_hash = tx.stored_journal(cid)
+            except CrisisNotFound as exc:
+                err.print(f"[red]{exc}[/red]")
+                return 1
+            problems = verify(cid, stored, head_seq, head_hash)
+            if quiet:
+                broken += bool(problems)
+                continue
+            if problems:
+                broken += 1
+                console.print(f"[red]{cid} : main courante ALTÉRÉE[/red]")
+                for p in problems:
+                    console.print(f"  - {p}")
+            else:
+                console.print(
+                    f"[green]{cid} : main courante intègre ({len(stored)} entrées)[/green]"
+                )
+    return 1 if broken else 0
+
+
+def _act(config: Path | None, action: str, crisis_id: str, *args: object) -> None:
+    application = _app(config)
+    try:
+        getattr(application.orchestrator, action)(crisis_id, *args)
+    except (Refused, CrisisNotFound) as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def approve(crisis_id: str, step: str, by: ByOption, config: ConfigOption = None) -> None:
+    """Valider le message d'une étape (double regard : pas par son rédacteur)."""
+    _act(config, "approve", crisis_id, step, Actor(name=by, interface=Interface.CLI))
+    console.print(f"Message de l'étape {step} validé.")
+
+
+@app.command()
+def ack(crisis_id: str, contact: str, by: ByOption, config: ConfigOption = None) -> None:
+    """Enregistrer une confirmation de réception reçue autrement (appel au standard...)."""
+    _act(config, "acknowledge", crisis_id, contact, Actor(name=by, interface=Interface.CLI))
+    console.print(f"Réception confirmée pour {contact}.")
+
+
+@app.command()
+def note(crisis_id: str, text: str, by: ByOption, config: ConfigOption = None) -> None:
+    """Ajouter une note à la main courante."""
+    _act(config, "note", crisis_id, text, Actor(name=by, interface=Interface.CLI))
+    console.print("Note ajoutée à la main courante.")
+
+
+@app.command()
+def ciav(crisis_id: str, number: str, by: ByOption, config: ConfigOption = None) -> None:
+    """Enregistrer le numéro de la CIAV (attentat) pour qu'il soit relayé."""
+    _act(config, "set_ciav_number", crisis_id, number, Actor(name=by, interface=Interface.CLI))
+    console.print("Numéro CIAV enregistré.")
+
+
+@app.command()
+def close(crisis_id: str, by: ByOption, reason: str = "", config: ConfigOption = None) -> None:
+    """Clore l'événement : les envois en file s'arrêtent."""
+    _act(config, "close", crisis_id, Actor(name=by, interface=Interface.CLI), reason)
+    console.print(f"Événement {crisis_id} clos.")
+
+
+@app.command(name="list")
+def list_crises(config: ConfigOption = None) -> None:
+    """Lister les événements et exercices."""
+    application = _app(config)
+    tz = ZoneInfo(application.settings.prefecture.timezone)
+    table = Table(title="Événements")
+    for col in ("identifiant", "type", "mode", "T0", "état"):
+        table.add_column(col)
+    with application.store.transaction() as tx:
+        for cid in tx.crisis_ids(open_only=False):
+            c = tx.crisis(cid)
+            table.add_row(
+                c.id,
+                c.kind.label,
+                c.mode.value,
+                f"{c.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+                "clos" if c.closed_at else "ouvert",
+            )
+    console.print(table)
+
+
+@app.command(name="check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Vérifier la configuration, les playbooks et les modèles sans rien envoyer."""
+    settings = _settings(config)
+    problems = [
+        str(e)
+        for e in check_library(
+            settings.playbooks.library_dir or default_library_dir(),
+            settings.playbooks.templates_dir or default_templates_dir(),
+        )
+    ]
+    for line in problems:
+        err.print(f"[red]Playbook invalide[/red] — {line}")
+    if problems:
+        raise typer.Exit(1)
+    console.print(
+        f"[green]Configuration valide[/green] ({config or 'valeurs par défaut'}) ; "
+        "playbooks et modèles valides."
+    )
+
+
+@app.command()
+def demo(
+    speed: Annotated[
+        float, typer.Option(help="Accélération de l'horloge (60 : une heure en une minute).")
+    ] = 60.0,
+    data_dir: Annotated[Path, typer.Option(help="Dossier de la démonstration (recréé).")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Démonstration : inondation dans la Loire, horloge accélérée, canaux simulés."""
+    from crisis.demo import run_demo
+
+    raise typer.Exit(run_demo(speed=speed, data_dir=data_dir, console=console))
+
+
+def main() -> None:
+    """Entry point of the `crisis` command."""
+    app()
+
+
+_ = SystemClock  # the CLI reads time only through the application's clock

@@ -1,0 +1,171 @@
+"""The main job on the embedded default: a flood in the Loire, one hour in about a minute."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from channels.base import ChannelName
+from crisis import compliance
+from crisis.bootstrap import App, build
+from crisis.clock import AcceleratedClock
+from crisis.journal import verify
+from crisis.model import Actor, Interface, StepStatus
+from crisis.runtime import serve
+from crisis.service import ActivationRequest
+from crisis.settings import ChannelSettings, DatabaseSettings, Settings, SimulationSettings
+from playbooks.model import EventKind
+
+DEMO_EPCI = "244200770"  # Saint-Étienne Métropole: the Furan and the Gier
+DIRCAB = Actor(name="Directeur de cabinet (démo)", interface=Interface.CLI)
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    """Simulated channels where some people answer, some never do."""
+    base = Settings()
+    voice = SimulationSettings(latency_ms=300, ack_rate=0.6, ack_delay_s=(60, 900), seed=7)
+    sms = SimulationSettings(latency_ms=150, ack_rate=0.25, ack_delay_s=(120, 1200), seed=7)
+    quiet = SimulationSettings(latency_ms=200)
+    channels = {
+        name: ChannelSettings(
+            rate_per_second=cfg.rate_per_second,
+            concurrency=cfg.concurrency,
+            simulation={ChannelName.VOICE: voice, ChannelName.SMS: sms}.get(name, quiet),
+        )
+        for name, cfg in base.channels.items()
+    }
+    return base.model_copy(
+        update={
+            "database": DatabaseSettings(url=f"sqlite:///{data_dir / 'crisis.db'}"),
+            "data_dir": data_dir,
+            "channels": channels,
+        }
+    )
+
+
+def run_demo(*, speed: float, data_dir: Path, console: Console) -> int:
+    """Run the demo; 0 when the journal verifies at the end."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    clock = AcceleratedClock(speed=speed)
+    app = build(demo_settings(data_dir), clock=clock)
+    communes = [c.code_insee for c in app.directory().communes if c.epci == DEMO_EPCI]
+    console.print(
+        f"[bold]Démonstration[/bold] : crue du Furan et du Gier, {len(communes)} communes de "
+        f"Saint-Étienne Métropole ; horloge ×{speed:g} ; canaux simulés ; "
+        f"base {data_dir / 'crisis.db'}"
+    )
+    activation = app.orchestrator.activate(
+        ActivationRequest(
+            kind=EventKind.INONDATION,
+            t0=clock.now(),
+            synergi_ref="SYNERGI-42-DEMO",
+            communes=communes,
+            recorded_by=Actor(name="Agent d'astreinte (démo)", interface=Interface.CLI),
+        )
+    )
+    crisis_id = activation.crisis.id
+    asyncio.run(_run(app, crisis_id, console))
+    return _conclude(app, crisis_id, data_dir, console)
+
+
+async def _run(app: App, crisis_id: str, console: Console) -> None:
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, stop))
+    t0 = app.orchestrator.journal(crisis_id)[0].fact.t0  # type: ignore[union-attr]
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+        while True:
+            await asyncio.sleep(0.25)
+            _approve_when_ready(app, crisis_id)
+            live.update(_screen(app, crisis_id))
+            done = app.clock.now() >= t0 + timedelta(minutes=61)
+            if done:
+                break
+    stop.set()
+    await server
+
+
+def _approve_when_ready(app: App, crisis_id: str) -> None:
+    """The demo's directeur de cabinet reads each draft for three minutes, then approves it."""
+    now = app.clock.now()
+    with app.store.transaction() as tx:
+        waiting = [s for s in tx.steps(crisis_id) if s.status == StepStatus.APPROVAL]
+    for step in waiting:
+        if step.held_since and now - step.held_since >= timedelta(minutes=3):
+            app.orchestrator.approve(crisis_id, step.step_id, DIRCAB)
+
+
+def _screen(app: App, crisis_id: str) -> Group:
+    now = app.clock.now()
+    with app.store.transaction() as tx:
+        entries = tx.journal(crisis_id)
+        counts = tx.outbox_counts(crisis_id)
+    t0 = entries[0].fact.t0  # type: ignore[union-attr]
+    minutes = (now - t0).total_seconds() / 60
+    verdicts = compliance.judge(entries, now)
+    reach = compliance.commune_reach(entries, now)
+    head = Table.grid(padding=(0, 2))
+    joint = sum(1 for r in reach if r.status == "joint")
+    head.add_row(
+        f"[bold]T0+{int(minutes):02d}:{int(minutes * 60) % 60:02d}[/bold]",
+        f"communes jointes : {joint}/{len(reach)}",
+        f"entrées de main courante : {len(entries)}",
+    )
+    table = Table(title="Engagements")
+    table.add_column("engagement")
+    table.add_column("état")
+    table.add_column("détail")
+    for v in verdicts:
+        table.add_row(v.engagement, v.status.label, v.detail[:90])
+    sent = Table(title="Envois")
+    sent.add_column("canal")
+    for state in ("pending", "sent", "delivered", "failed", "cancelled"):
+        sent.add_column(state)
+    for channel in sorted({c for c, _ in counts}):
+        sent.add_row(
+            channel,
+            *(
+                str(counts.get((channel, s), 0))
+                for s in ("pending", "sent", "delivered", "failed", "cancelled")
+            ),
+        )
+    return Group(head, table, sent)
+
+
+def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int:
+    from crisis.cli import render_verdicts
+
+    now = app.clock.now()
+    with app.store.transaction() as tx:
+        entries = tx.journal(crisis_id)
+        stored, head_seq, head_hash = tx.stored_journal(crisis_id)
+    final = [e for e in entries if e.fact.type == "ComplianceCheckpoint" and e.fact.final]  # type: ignore[union-attr]
+    console.rule("Bilan à T0+60")
+    if final:
+        console.print(f"Verdict journalisé (entrée n° {final[0].seq}) :")
+        render_verdicts(final[0].fact.verdicts)  # type: ignore[union-attr]
+    reach = compliance.commune_reach(entries, now)
+    non_joint = [r.code_insee for r in reach if r.status != "joint"]
+    console.print(
+        f"Communes jointes : {len(reach) - len(non_joint)}/{len(reach)} ; "
+        f"non jointes : {', '.join(non_joint) or 'aucune'}"
+    )
+    problems = verify(crisis_id, stored, head_seq, head_hash)
+    app.close()
+    config = data_dir / "demo.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{data_dir.resolve() / "crisis.db"}"\n', encoding="utf-8"
+    )
+    console.print(
+        f"Main courante : {len(entries)} entrées, "
+        + ("[green]chaînage intègre[/green]" if not problems else "[red]ALTÉRÉE[/red]")
+    )
+    console.print(f"Pour la relire : crisis journal {crisis_id} --config {config}")
+    return 1 if problems or not final else 0

@@ -1,0 +1,497 @@
+"""Pure decisions: (crisis state, stimulus, now) -> (facts, intents, step changes, wake-ups).
+
+The engine never sends, stores or reads the clock: the service applies its decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from channels.base import ChannelName
+from contacts.audience import resolve_audience
+from contacts.model import OFFICIAL_ROLES, Contact, Directory
+from crisis.model import (
+    SYSTEM,
+    AcknowledgementReceived,
+    Actor,
+    ApprovalRefused,
+    ApprovalRequested,
+    CancelPending,
+    CiavNumberSet,
+    Crisis,
+    CrisisClosed,
+    Fact,
+    Intent,
+    MessageApproved,
+    MessagesQueued,
+    NoteAdded,
+    RecipientRef,
+    SendMessage,
+    StepHeld,
+    StepState,
+    StepStatus,
+    StepTriggered,
+    WarningRaised,
+)
+from crisis.rendering import RenderedMessage, RenderError, render_message
+from playbooks.model import Action, Approval, Engagement, PlannedStep, Step
+
+CHECKPOINTS = (30, 45, 60)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What decisions need beyond the crisis: wording context and public accounts."""
+
+    prefecture: str
+    timezone: ZoneInfo
+    public_addresses: Mapping[ChannelName, str]
+    late_grace: timedelta = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CrisisState:
+    """Everything the engine knows of a crisis when a stimulus arrives."""
+
+    crisis: Crisis
+    steps: tuple[StepState, ...]
+    acknowledged: Mapping[str, str | None]  # contact id -> commune
+    checkpoints_done: frozenset[int] = frozenset()
+
+
+# --- stimuli ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed: run what fell due."""
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    """A contact confirmed reception."""
+
+    contact_id: str
+    actor: Actor
+    channel: ChannelName | None = None
+    outbox_key: str | None = None
+    step_id: str | None = None
+    eta_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Approve:
+    """Someone approves a step's message."""
+
+    step_id: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class SetCiavNumber:
+    """The cabinet records the CIAV number."""
+
+    number: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Note:
+    """A free note in the main courante."""
+
+    text: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close the crisis: queued sends stop."""
+
+    actor: Actor
+    reason: str = ""
+
+
+Stimulus = Tick | Acknowledge | Approve | SetCiavNumber | Note | Close
+
+
+@dataclass
+class Decision:
+    """What to record and do after a stimulus."""
+
+    facts: list[tuple[Fact, Actor]] = field(default_factory=list)
+    intents: list[Intent] = field(default_factory=list)
+    steps: dict[str, StepState] = field(default_factory=dict)  # changed steps
+    acks: list[tuple[str, str | None]] = field(default_factory=list)
+    checkpoints: list[int] = field(default_factory=list)
+    crisis_updates: dict[str, Any] = field(default_factory=dict)
+    wakeups: list[datetime] = field(default_factory=list)
+    refused: str | None = None  # journaled refusal: the service raises Refused after commit
+
+    def fact(self, fact: Fact, actor: Actor = SYSTEM) -> None:
+        """Record a fact."""
+        self.facts.append((fact, actor))
+
+
+class Refused(ValueError):
+    """A stimulus the engine will not act on (French reason for the user)."""
+
+
+def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: EngineConfig) -> Decision:
+    """The single entry point: react to one stimulus."""
+    decision = Decision()
+    crisis = state.crisis
+    if crisis.closed_at is not None and not isinstance(stimulus, Note):
+        if isinstance(stimulus, Tick | Acknowledge):
+            return decision
+        raise Refused("l'événement est clos")
+    match stimulus:
+        case Tick():
+            pass
+        case Acknowledge():
+            _acknowledge(state, stimulus, decision)
+        case Approve():
+            state = _approve(state, stimulus, decision)
+        case SetCiavNumber():
+            decision.fact(CiavNumberSet(number=stimulus.number), stimulus.actor)
+            decision.crisis_updates["ciav_number"] = stimulus.number
+            state = replace(
+                state, crisis=crisis.model_copy(update={"ciav_number": stimulus.number})
+            )
+        case Note():
+            decision.fact(NoteAdded(text=stimulus.text), stimulus.actor)
+            return decision
+        case Close():
+            decision.fact(CrisisClosed(reason=stimulus.reason), stimulus.actor)
+            decision.intents.append(CancelPending(reason="événement clos"))
+            decision.crisis_updates["closed_at"] = now
+            return decision
+    _run_due_steps(state, now, config, decision)
+    _checkpoints(state, now, decision)
+    return decision
+
+
+# --- acknowledgements and approvals ------------------------------------------------------------
+
+
+def _acknowledge(state: CrisisState, ack: Acknowledge, decision: Decision) -> None:
+    if ack.contact_id in state.acknowledged:
+        return  # one acknowledgement per contact is the fact; repeats change nothing
+    contact = next((c for c in state.crisis.roster if c.id == ack.contact_id), None)
+    if contact is None:
+        raise Refused(f"le contact {ack.contact_id} n'est pas destinataire de cet événement")
+    decision.fact(
+        AcknowledgementReceived(
+            contact_id=contact.id,
+            role=contact.role,
+            commune=contact.commune,
+            trained=contact.trained,
+            channel=ack.channel,
+            outbox_key=ack.outbox_key,
+            step_id=ack.step_id,
+            eta_minutes=ack.eta_minutes,
+        ),
+        ack.actor,
+    )
+    commune = contact.commune if contact.role in OFFICIAL_ROLES else None
+    decision.acks.append((contact.id, commune))
+    if commune is not None:
+        decision.intents.append(
+            CancelPending(
+                reason="commune jointe : un élu a confirmé la réception",
+                commune=commune,
+                engagement=Engagement.E48_1,
+            )
+        )
+    else:
+        decision.intents.append(
+            CancelPending(reason="réception déjà confirmée", contact_id=contact.id)
+        )
+
+
+def _approve(state: CrisisState, approve: Approve, decision: Decision) -> CrisisState:
+    try:
+        planned = state.crisis.plan.step(approve.step_id)
+    except KeyError:
+        raise Refused(f"étape inconnue : {approve.step_id}") from None
+    current = next(s for s in state.steps if s.step_id == approve.step_id)
+    if planned.step.approval != Approval.REQUIRED:
+        raise Refused(f"l'étape {approve.step_id} ne demande pas de validation")
+    if current.approved_by:
+        return state  # already approved: approving twice is one approval
+    drafter = current.drafted_by or _drafter(planned.step)
+    if approve.actor.name.strip().casefold() == drafter.strip().casefold():
+        reason = "la validation doit venir d'une autre personne que le rédacteur (double regard)"
+        decision.fact(
+            ApprovalRefused(step_id=approve.step_id, by=approve.actor.name, reason=reason),
+            approve.actor,
+        )
+        decision.refused = reason
+        return state
+    decision.fact(
+        MessageApproved(step_id=approve.step_id, approved_by=approve.actor.name), approve.actor
+    )
+    updated = current.model_copy(update={"approved_by": approve.actor.name, "drafted_by": drafter})
+    decision.steps[updated.step_id] = updated
+    steps = tuple(updated if s.step_id == updated.step_id else s for s in state.steps)
+    return replace(state, steps=steps)
+
+
+def _drafter(step: Step) -> str:
+    return f"modèle « {step.template} »"
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def _run_due_steps(
+    state: CrisisState, now: datetime, config: EngineConfig, decision: Decision
+) -> None:
+    crisis = state.crisis
+    done = {s.step_id for s in state.steps if s.status == StepStatus.DONE}
+    for current in (decision.steps.get(s.step_id, s) for s in state.steps):
+        if current.status == StepStatus.DONE:
+            continue
+        planned = crisis.plan.step(current.step_id)
+        if current.due_at > now:
+            decision.wakeups.append(current.due_at)
+            continue
+        step = planned.step
+        waiting = [d for d in step.depends_on if d not in done]
+        if waiting:
+            _hold(current, f"attend l'étape {', '.join(waiting)}", now, decision)
+            continue
+        if step.action == Action.RELAY_CIAV and not crisis.ciav_number:
+            _hold(
+                current, "numéro de la CIAV non encore communiqué par le ministère", now, decision
+            )
+            continue
+        if step.approval == Approval.REQUIRED and not current.approved_by:
+            if current.status != StepStatus.APPROVAL:
+                decision.fact(ApprovalRequested(step_id=step.id, drafted_by=_drafter(step)))
+                decision.steps[step.id] = current.model_copy(
+                    update={
+                        "status": StepStatus.APPROVAL,
+                        "hold_reason": "validation attendue",
+                        "held_since": current.held_since or now,
+                        "drafted_by": _drafter(step),
+                    }
+                )
+            continue
+        try:
+            _trigger(state, planned, current, now, config, decision)
+        except RenderError as exc:
+            _hold(
+                current,
+                f"message impossible à composer ({exc}) : corriger le modèle",
+                now,
+                decision,
+            )
+            continue
+        done.add(step.id)
+
+
+def _hold(current: StepState, reason: str, now: datetime, decision: Decision) -> None:
+    if current.status == StepStatus.HELD and current.hold_reason == reason:
+        return
+    decision.fact(StepHeld(step_id=current.step_id, reason=reason))
+    decision.steps[current.step_id] = current.model_copy(
+        update={
+            "status": StepStatus.HELD,
+            "hold_reason": reason,
+            "held_since": current.held_since or now,
+        }
+    )
+
+
+def _trigger(
+    state: CrisisState,
+    planned: PlannedStep,
+    current: StepState,
+    now: datetime,
+    config: EngineConfig,
+    decision: Decision,
+) -> None:
+    step = planned.step
+    if step.template is not None:  # a broken template holds the step before anything is recorded
+        render_message(
+            state.crisis.plan.templates[step.template], _context(state.crisis, None, now, config)
+        )
+    overdue = (now - current.due_at).total_seconds()
+    held = (now - current.held_since).total_seconds() if current.held_since else 0.0
+    late = (
+        overdue
+        if current.held_since is None and overdue > config.late_grace.total_seconds()
+        else 0.0
+    )
+    decision.fact(
+        StepTriggered(
+            step_id=step.id,
+            title=step.title,
+            engagement=step.engagement,
+            action=step.action,
+            due_at=current.due_at,
+            late_seconds=late,
+            held_seconds=held,
+        )
+    )
+    decision.steps[step.id] = current.model_copy(
+        update={"status": StepStatus.DONE, "triggered_at": now, "hold_reason": ""}
+    )
+    if step.action == Action.ACTIVATE_CIP:
+        decision.fact(
+            WarningRaised(
+                code="cip",
+                message="proposer au préfet l'activation de la CIP et de son numéro unique "
+                "(décision préfectorale, T0 CIP).",
+            )
+        )
+        return
+    _queue_messages(state, step, now, config, decision)
+
+
+def _queue_messages(
+    state: CrisisState, step: Step, now: datetime, config: EngineConfig, decision: Decision
+) -> None:
+    crisis = state.crisis
+    assert step.template is not None  # guaranteed by the Step validator for message actions
+    template = crisis.plan.templates[step.template]
+    contacts = resolve_audience(step.audience, Directory(contacts=crisis.roster), crisis.communes)
+    if step.only_unreached:
+        reached = {c for c in state.acknowledged.values() if c}
+        contacts = tuple(c for c in contacts if c.commune not in reached)
+    cache: dict[str | None, RenderedMessage] = {}
+
+    def rendered(commune: str | None) -> RenderedMessage:
+        if commune not in cache:
+            cache[commune] = render_message(template, _context(crisis, commune, now, config))
+        return cache[commune]
+
+    no_address: list[str] = []
+    for channel in step.channels:
+        messages: list[SendMessage] = []
+        if channel.is_public:
+            address = config.public_addresses.get(channel, channel.value)
+            messages.append(_message(crisis, step, channel, None, address, rendered(None), now))
+        else:
+            for contact in contacts:
+                address = _address(contact, channel)
+                if address is None:
+                    no_address.append(f"{contact.id} ({channel.label})")
+                    continue
+                messages.append(
+                    _message(
+                        crisis, step, channel, contact, address, rendered(contact.commune), now
+                    )
+                )
+        if not messages:
+            continue
+        decision.intents.extend(messages)
+        decision.fact(
+            MessagesQueued(
+                step_id=step.id,
+                engagement=step.engagement,
+                channel=channel,
+                message_version=1,
+                sections=rendered(None).sections,
+                recipients=tuple(
+                    RecipientRef(
+                        outbox_key=m.idempotency_key,
+                        contact_id=m.contact_id,
+                        role=m.role,
+                        commune=m.commune,
+                    )
+                    for m in messages
+                ),
+            )
+        )
+    if no_address:
+        decision.fact(
+            WarningRaised(
+                code="sans_adresse",
+                message=f"étape {step.id} : {len(no_address)} destinataire(s) sans coordonnée "
+                f"pour le canal : {', '.join(no_address[:20])}"
+                + (" …" if len(no_address) > 20 else ""),
+            )
+        )
+
+
+def _address(contact: Contact, channel: ChannelName) -> str | None:
+    if channel == ChannelName.VOICE:
+        return contact.mobile or contact.landline
+    if channel == ChannelName.SMS:
+        return contact.mobile
+    if channel == ChannelName.EMAIL:
+        return contact.email
+    return None
+
+
+def _message(
+    crisis: Crisis,
+    step: Step,
+    channel: ChannelName,
+    contact: Contact | None,
+    address: str,
+    text: RenderedMessage,
+    now: datetime,
+) -> SendMessage:
+    contact_id = contact.id if contact else f"public-{channel.value}"
+    body = {
+        ChannelName.VOICE: text.voice,
+        ChannelName.SMS: text.short,
+        ChannelName.X: text.short,
+        ChannelName.APP: text.short,
+    }.get(channel, text.long)
+    rich = channel in {ChannelName.EMAIL, ChannelName.WEBSITE}
+    return SendMessage(
+        idempotency_key=f"{crisis.id}:{step.id}:{contact_id}:{channel.value}:v1",
+        crisis_id=crisis.id,
+        step_id=step.id,
+        engagement=step.engagement,
+        channel=channel,
+        contact_id=contact_id,
+        address=address,
+        display_name=contact.name if contact else "",
+        role=contact.role if contact else None,
+        commune=contact.commune if contact else None,
+        subject=text.subject,
+        body=body,
+        html=text.html if rich else None,
+        valid_until=now + step.valid_for,
+        ask_acknowledgement=step.ask_acknowledgement and contact is not None,
+    )
+
+
+def _context(
+    crisis: Crisis, commune: str | None, now: datetime, config: EngineConfig
+) -> dict[str, Any]:
+    def local(at: datetime) -> str:
+        return at.astimezone(config.timezone).strftime("%Hh%M")
+
+    return {
+        "crisis": crisis,
+        "prefecture": config.prefecture,
+        "t0_local": local(crisis.t0),
+        "now_local": local(now),
+        "communes": [crisis.commune_names.get(c, c) for c in crisis.communes],
+        "commune": crisis.commune_names.get(commune, commune) if commune else None,
+        "ciav_number": crisis.ciav_number,
+        "cip_number": None,
+    }
+
+
+# --- compliance checkpoints --------------------------------------------------------------------
+
+
+def _checkpoints(state: CrisisState, now: datetime, decision: Decision) -> None:
+    for minutes in CHECKPOINTS:
+        if minutes in state.checkpoints_done:
+            continue
+        at = state.crisis.t0 + timedelta(minutes=minutes)
+        if now >= at:
+            decision.checkpoints.append(minutes)
+        else:
+            decision.wakeups.append(at)

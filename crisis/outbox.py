@@ -1,0 +1,368 @@
+"""Dispatch of the outbox: rate limits, concurrency, retries, reconciliation, journaled attempts."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from channels.base import Channel, ChannelName, DeliveryFailed, OutgoingMessage, Receipt, Recipient
+from crisis.clock import Clock
+from crisis.model import (
+    SYSTEM,
+    Actor,
+    CancelPending,
+    DeliveryAttempted,
+    Fact,
+    OutboxItem,
+    OutboxState,
+    SendMessage,
+)
+from crisis.store import Store
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failed send is tried again: only if it cannot duplicate, with exponential backoff."""
+
+    max_attempts: int = 5
+    base_delay: float = 5.0
+    factor: float = 2.0
+    max_delay: float = 300.0
+
+    def retry_after(self, error: DeliveryFailed, attempts: int) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if not error.retryable or error.ambiguous or attempts >= self.max_attempts:
+            return None
+        return min(self.max_delay, self.base_delay * self.factor ** (attempts - 1))
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """A provider's physical limits (messages per second, burst, parallel requests)."""
+
+    rate_per_second: float
+    burst: int = 1
+    concurrency: int = 10
+
+
+class TokenBucket:
+    """Paces sends at `rate` per clock second, allowing `burst` at once."""
+
+    def __init__(self, rate: float, burst: int, clock: Clock) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, float(burst))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.stamp = clock.monotonic()
+
+    async def acquire(self) -> None:
+        """Wait for a token."""
+        while True:
+            now = self.clock.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if (
+                self.tokens >= 1.0 - 1e-9
+            ):  # tolerance: float sums of refills never reach 1.0 exactly
+                self.tokens = max(0.0, self.tokens - 1.0)
+                return
+            await self.clock.sleep(max(1e-6, (1.0 - self.tokens) / self.rate))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one attempt, waiting to be written."""
+
+    item: OutboxItem
+    outcome: str  # DeliveryAttempted.outcome
+    state: OutboxState
+    provider_id: str | None = None
+    reason: str = ""
+    retry_at: datetime | None = None
+
+
+def to_outgoing(message: SendMessage, *, exercise: bool = False) -> OutgoingMessage:
+    """The channel's view of an outbox row."""
+    return OutgoingMessage(
+        idempotency_key=message.idempotency_key,
+        channel=message.channel,
+        recipient=Recipient(
+            contact_id=message.contact_id,
+            address=message.address,
+            display_name=message.display_name,
+        ),
+        subject=message.subject,
+        body=message.body,
+        html=message.html,
+        valid_until=message.valid_until,
+        ask_acknowledgement=message.ask_acknowledgement,
+        crisis_id=message.crisis_id,
+        step_id=message.step_id,
+        exercise=exercise,
+    )
+
+
+class Dispatcher:
+    """Takes due rows from the outbox and hands them to channels, within each channel's limits."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[ChannelName, Channel],
+        limits: Mapping[ChannelName, ChannelLimits],
+        clock: Clock,
+        *,
+        retry: RetryPolicy | None = None,
+        flush_every: float = 0.1,
+        reconcile_every: int = 20,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.limits = {
+            name: limits.get(name, ChannelLimits(rate_per_second=1.0)) for name in channels
+        }
+        self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.flush_every = flush_every
+        self.reconcile_every = reconcile_every
+        self.on_outcome = on_outcome
+        self._buckets = {
+            n: TokenBucket(lim.rate_per_second, lim.burst, clock) for n, lim in self.limits.items()
+        }
+        self._wake = {n: asyncio.Event() for n in channels}
+        self._results: list[Outcome] = []
+        self._in_flight = 0
+        self._cancelled: list[tuple[str, CancelPending]] = []
+
+    # --- control ---------------------------------------------------------------------------
+
+    def nudge(self) -> None:
+        """New rows were queued: look at the outbox again."""
+        for event in self._wake.values():
+            event.set()
+
+    def cancelled(self, crisis_id: str, cancel: CancelPending) -> None:
+        """Rows already claimed but not yet handed to the provider must not leave either."""
+        self._cancelled.append((crisis_id, cancel))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set: one worker per channel and one writer."""
+        await self.recover()
+        tasks = [asyncio.create_task(self._worker(name, stop)) for name in self.channels]
+        writer = asyncio.create_task(self._writer(stop))
+        await stop.wait()
+        for event in self._wake.values():
+            event.set()
+        await asyncio.gather(*tasks)
+        await writer
+        self.flush()
+
+    async def drain(self, *, idle_for: float = 0.0) -> None:
+        """Dispatch until nothing is due or in flight (tests, benchmarks)."""
+        stop = asyncio.Event()
+        runner = asyncio.create_task(self.run(stop))
+        try:
+            while True:
+                await asyncio.sleep(0.05)
+                if self._in_flight == 0 and not self._results and not self._anything_due():
+                    break
+            if idle_for:
+                await asyncio.sleep(idle_for)
+        finally:
+            stop.set()
+            await runner
+
+    def _anything_due(self) -> bool:
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            for name in self.channels:
+                due = tx.next_due(name)
+                if due is not None and due <= now:
+                    return True
+            return bool(tx.in_states([OutboxState.SENDING, OutboxState.UNKNOWN]))
+
+    # --- recovery --------------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """After a crash, `sending` rows are ambiguous: ask the provider before any resend."""
+        with self.store.transaction() as tx:
+            items = tx.in_states([OutboxState.SENDING, OutboxState.UNKNOWN])
+        for item in items:
+            await self._reconcile(item)
+        self.flush()
+
+    async def _reconcile(self, item: OutboxItem) -> None:
+        channel = self.channels.get(item.message.channel)
+        if channel is None:
+            return
+        try:
+            receipt = await channel.lookup(to_outgoing(item.message))
+        except DeliveryFailed:
+            return  # still unknown: looked up again later, never resent blindly
+        if receipt is not None:
+            self._push(
+                Outcome(
+                    item,
+                    "reconciled",
+                    OutboxState.SENT,
+                    provider_id=receipt.provider_id,
+                    reason="le fournisseur avait bien reçu le message : pas de nouvel envoi",
+                )
+            )
+        else:
+            self._push(
+                Outcome(
+                    item,
+                    "retry",
+                    OutboxState.PENDING,
+                    reason="inconnu du fournisseur après vérification : nouvel envoi",
+                    retry_at=self.clock.now(),
+                )
+            )
+
+    # --- workers ---------------------------------------------------------------------------
+
+    async def _worker(self, name: ChannelName, stop: asyncio.Event) -> None:
+        limits = self.limits[name]
+        semaphore = asyncio.Semaphore(limits.concurrency)
+        claim = max(1, min(500, math.ceil(limits.rate_per_second * 0.5)))
+        tasks: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            with self.store.transaction() as tx:
+                items = tx.claim_due(name, self.clock.now(), claim)
+                next_due = None if items else tx.next_due(name)
+            if not items:
+                self._wake[name].clear()
+                timeout = 1.0 if next_due is None else self.clock.real_seconds_until(next_due)
+                try:
+                    await asyncio.wait_for(
+                        self._wake[name].wait(), timeout=min(1.0, max(0.01, timeout))
+                    )
+                except TimeoutError:
+                    pass
+                continue
+            self._in_flight += len(items)
+            for item in items:
+                await self._buckets[name].acquire()
+                await semaphore.acquire()
+                task = asyncio.create_task(self._send(item, semaphore))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.gather(*tasks)
+
+    async def _send(self, item: OutboxItem, semaphore: asyncio.Semaphore) -> None:
+        try:
+            self._push(await self._attempt(item))
+        finally:
+            semaphore.release()
+            self._in_flight -= 1
+
+    async def _attempt(self, item: OutboxItem) -> Outcome:
+        message = item.message
+        if self._is_cancelled(message):
+            return Outcome(item, "cancelled", OutboxState.CANCELLED, reason="annulé avant l'envoi")
+        now = self.clock.now()
+        if message.valid_until is not None and now > message.valid_until:
+            return Outcome(
+                item, "expired", OutboxState.EXPIRED, reason="message périmé : il n'est plus exact"
+            )
+        channel = self.channels[message.channel]
+        try:
+            receipt: Receipt = await channel.send(to_outgoing(message))
+        except DeliveryFailed as exc:
+            return self._failure(item, exc)
+        state = OutboxState.DELIVERED if receipt.status == "delivered" else OutboxState.SENT
+        return Outcome(item, "sent", state, provider_id=receipt.provider_id)
+
+    def _failure(self, item: OutboxItem, exc: DeliveryFailed) -> Outcome:
+        if exc.ambiguous:
+            return Outcome(item, "unknown", OutboxState.UNKNOWN, reason=exc.public_reason)
+        delay = self.retry.retry_after(exc, item.attempts)
+        if delay is None:
+            return Outcome(item, "failed", OutboxState.FAILED, reason=exc.public_reason)
+        retry_at = self.clock.now() + timedelta(seconds=delay)
+        return Outcome(
+            item, "retry", OutboxState.PENDING, reason=exc.public_reason, retry_at=retry_at
+        )
+
+    def _is_cancelled(self, message: SendMessage) -> bool:
+        for crisis_id, cancel in self._cancelled:
+            if crisis_id != message.crisis_id:
+                continue
+            if cancel.commune is not None and cancel.commune != message.commune:
+                continue
+            if cancel.engagement is not None and cancel.engagement != message.engagement:
+                continue
+            if cancel.contact_id is not None and cancel.contact_id != message.contact_id:
+                continue
+            return True
+        return False
+
+    # --- results -----------------------------------------------------------------------------
+
+    def _push(self, outcome: Outcome) -> None:
+        self._results.append(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    async def _writer(self, stop: asyncio.Event) -> None:
+        ticks = 0
+        while not stop.is_set():
+            await asyncio.sleep(self.flush_every)
+            self.flush()
+            ticks += 1
+            if ticks % self.reconcile_every == 0:
+                await self._reconcile_unknown()
+
+    async def _reconcile_unknown(self) -> None:
+        with self.store.transaction() as tx:
+            unknown = tx.in_states([OutboxState.UNKNOWN])
+        for item in unknown:
+            await self._reconcile(item)
+
+    def flush(self) -> None:
+        """Write pending outcomes and their journal entries in one transaction."""
+        if not self._results:
+            return
+        batch, self._results = self._results, []
+        now = self.clock.now()
+        by_crisis: dict[str, list[tuple[Fact, Actor]]] = defaultdict(list)
+        with self.store.transaction() as tx:
+            for result in batch:
+                values: dict[str, object] = {
+                    "state": result.state,
+                    "last_error": result.reason[:500],
+                }
+                if result.provider_id:
+                    values["provider_id"] = result.provider_id
+                if result.retry_at is not None:
+                    values["next_attempt_at"] = result.retry_at
+                tx.set_outbox(result.item.id, now, **values)
+                by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
+            for crisis_id, items in by_crisis.items():
+                tx.append(crisis_id, items, now)
+        if any(r.state == OutboxState.PENDING for r in batch):
+            self.nudge()
+
+
+def _attempt_fact(result: Outcome) -> DeliveryAttempted:
+    message = result.item.message
+    return DeliveryAttempted(
+        outbox_key=message.idempotency_key,
+        step_id=message.step_id,
+        engagement=message.engagement,
+        channel=message.channel,
+        contact_id=message.contact_id,
+        commune=message.commune,
+        role=message.role,
+        attempt=max(1, result.item.attempts),
+        outcome=result.outcome,  # type: ignore[arg-type]
+        provider_id=result.provider_id,
+        reason=result.reason,
+    )

@@ -1,0 +1,382 @@
+"""Service layer: loads state, asks the engine, stores facts and intents in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from channels.base import AcknowledgementReport, DeliveryReport, InboundEvent
+from contacts.model import OFFICIAL_ROLES, Directory
+from crisis import compliance
+from crisis.clock import Clock
+from crisis.engine import (
+    Acknowledge,
+    Approve,
+    Close,
+    CrisisState,
+    Decision,
+    EngineConfig,
+    Note,
+    Refused,
+    SetCiavNumber,
+    Stimulus,
+    Tick,
+    decide,
+)
+from crisis.model import (
+    SYSTEM,
+    Actor,
+    CancelPending,
+    CodActivated,
+    ComplianceCheckpoint,
+    Crisis,
+    DeliveryAttempted,
+    DeliveryReported,
+    Interface,
+    JournalEntry,
+    Mode,
+    OutboxState,
+    PlannedStepRef,
+    SendMessage,
+    StepState,
+    WarningRaised,
+)
+from crisis.projection import project_fanout
+from crisis.store import Store
+from crisis.store.repository import DuplicateKey, Tx
+from playbooks.loader import Library
+from playbooks.model import EventKind
+from playbooks.planner import plan as make_plan
+
+
+class ActivationError(ValueError):
+    """An activation that cannot be recorded (French reason)."""
+
+
+@dataclass(frozen=True)
+class ActivationRequest:
+    """The COD activation as the on-call agent gives it."""
+
+    kind: EventKind
+    t0: datetime
+    synergi_ref: str
+    communes: Sequence[str]
+    recorded_by: Actor
+    mode: Mode = Mode.REEL
+    idempotency_key: str | None = None
+
+    def key(self) -> str:
+        """The given key, or one derived from what identifies the activation."""
+        if self.idempotency_key:
+            return self.idempotency_key
+        raw = f"{self.kind}|{self.t0.isoformat()}|{self.synergi_ref.strip()}|{self.mode}"
+        return "auto-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """The crisis, and whether this call created it (False: an earlier identical activation)."""
+
+    crisis: Crisis
+    created: bool
+
+
+class Orchestrator:
+    """Every state change of a crisis goes through here, one transaction each."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        library: Library,
+        directory: Callable[[], Directory],
+        config: EngineConfig,
+        *,
+        channel_rates: dict[str, float] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.library = library
+        self.directory = directory
+        self.config = config
+        self.channel_rates = channel_rates or {}
+        self.on_wakeups: Callable[[str, list[datetime]], None] = lambda _cid, _w: None
+        self.on_queued: Callable[[], None] = lambda: None
+        self.on_cancelled: Callable[[str, CancelPending], None] = lambda _cid, _c: None
+        self.before_receive: Callable[[], None] = lambda: None
+
+    # --- T0 ----------------------------------------------------------------------------------
+
+    def activate(self, request: ActivationRequest) -> Activation:
+        """Record the COD activation (T0), freeze the plan, run what is already due."""
+        key = request.key()
+        with self.store.transaction() as tx:
+            existing = tx.crisis_by_key(key)
+        if existing is not None:
+            return Activation(existing, created=False)
+        now = self.clock.now()
+        crisis = self._new_crisis(request, key, now)
+        try:
+            with self.store.transaction() as tx:
+                steps = [StepState(step_id=p.step.id, due_at=p.due_at) for p in crisis.plan.steps]
+                tx.insert_crisis(crisis, steps)
+                tx.append(crisis.id, [(self._activated_fact(crisis), crisis.recorded_by)], now)
+                warnings = project_fanout(crisis, self.channel_rates)
+                tx.append(
+                    crisis.id,
+                    [(WarningRaised(code="debit", message=w), SYSTEM) for w in warnings],
+                    now,
+                )
+                self._react(tx, crisis.id, Tick(), now)
+        except DuplicateKey:
+            with self.store.transaction() as tx:
+                again = tx.crisis_by_key(key)
+            if again is None:
+                raise
+            return Activation(again, created=False)
+        return Activation(crisis, created=True)
+
+    def _new_crisis(self, request: ActivationRequest, key: str, now: datetime) -> Crisis:
+        t0 = request.t0
+        if t0.tzinfo is None:
+            raise ActivationError("l'heure du temps 0 doit préciser son fuseau horaire")
+        if t0 > now + timedelta(minutes=5):
+            raise ActivationError(
+                "le temps 0 est dans le futur : indiquez l'heure d'activation du COD enregistrée "
+                "dans SYNERGI"
+            )
+        if not request.synergi_ref.strip():
+            raise ActivationError("la référence SYNERGI est obligatoire")
+        playbook = self.library.playbooks.get(request.kind)
+        if playbook is None:
+            raise ActivationError(f"aucun playbook pour l'événement « {request.kind.label} »")
+        directory = self.directory()
+        known = {c.code_insee: c for c in directory.communes}
+        codes = list(dict.fromkeys(c.strip() for c in request.communes if c.strip()))
+        if not codes:
+            raise ActivationError("indiquez au moins une commune concernée (code INSEE)")
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ActivationError(f"codes INSEE inconnus de l'annuaire : {', '.join(unknown)}")
+        roster = tuple(
+            c for c in directory.contacts if c.role not in OFFICIAL_ROLES or c.commune in codes
+        )
+        plan = make_plan(
+            playbook, self.library.templates, t0, source=self.library.sources[request.kind]
+        )
+        with self.store.transaction() as tx:
+            crisis_id = _free_id(tx, request, t0.astimezone(self.config.timezone))
+        return Crisis(
+            id=crisis_id,
+            kind=request.kind,
+            mode=request.mode,
+            t0=t0,
+            synergi_ref=request.synergi_ref.strip(),
+            communes=tuple(codes),
+            commune_names={c: known[c].nom for c in codes},
+            recorded_by=request.recorded_by,
+            recorded_at=now,
+            idempotency_key=key,
+            plan=plan,
+            roster=roster,
+        )
+
+    @staticmethod
+    def _activated_fact(crisis: Crisis) -> CodActivated:
+        plan = crisis.plan
+        return CodActivated(
+            crisis_id=crisis.id,
+            kind=crisis.kind,
+            mode=crisis.mode,
+            t0=crisis.t0,
+            synergi_ref=crisis.synergi_ref,
+            communes=crisis.communes,
+            playbook_title=plan.playbook_title,
+            playbook_version=plan.playbook_version,
+            playbook_digest=plan.playbook_digest,
+            applicable_sections=plan.applicable_sections,
+            quorum=plan.quorum,
+            steps=tuple(
+                PlannedStepRef(
+                    step_id=p.step.id,
+                    title=p.step.title,
+                    engagement=p.step.engagement,
+                    action=p.step.action,
+                    due_at=p.due_at,
+                    channels=p.step.channels,
+                )
+                for p in plan.steps
+            ),
+        )
+
+    # --- stimuli -----------------------------------------------------------------------------
+
+    def tick(self, crisis_id: str) -> None:
+        """Run what fell due (called by the alarm clock and at start-up)."""
+        self.handle(crisis_id, Tick())
+
+    def approve(self, crisis_id: str, step_id: str, actor: Actor) -> None:
+        """Approve a step's message (four-eyes)."""
+        self.handle(crisis_id, Approve(step_id=step_id, actor=actor))
+
+    def set_ciav_number(self, crisis_id: str, number: str, actor: Actor) -> None:
+        """Record the CIAV number (attentat)."""
+        self.handle(crisis_id, SetCiavNumber(number=number, actor=actor))
+
+    def note(self, crisis_id: str, text: str, actor: Actor) -> None:
+        """Add a note to the main courante."""
+        self.handle(crisis_id, Note(text=text, actor=actor))
+
+    def close(self, crisis_id: str, actor: Actor, reason: str = "") -> None:
+        """Close the crisis."""
+        self.handle(crisis_id, Close(actor=actor, reason=reason))
+
+    def acknowledge(self, crisis_id: str, contact_id: str, actor: Actor) -> None:
+        """Record an acknowledgement given by other means (phone call to the standard...)."""
+        self.handle(crisis_id, Acknowledge(contact_id=contact_id, actor=actor))
+
+    def handle(self, crisis_id: str, stimulus: Stimulus) -> None:
+        """Apply one stimulus in one transaction."""
+        with self.store.transaction() as tx:
+            decision = self._react(tx, crisis_id, stimulus, self.clock.now())
+        if decision.refused:
+            raise Refused(decision.refused)
+
+    async def receive(self, event: InboundEvent) -> None:
+        """A provider callback (or a simulated one): receipt or acknowledgement."""
+        self.before_receive()  # the attempt's own outcome is journaled before its receipt
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            item = tx.find_outbox(
+                channel=event.channel,
+                provider_id=event.provider_id,
+                idempotency_key=event.idempotency_key,
+            )
+            if item is None:
+                return
+            message = item.message
+            if isinstance(event, DeliveryReport):
+                if item.state == OutboxState.DELIVERED and event.delivered:
+                    return  # the same callback twice is one fact
+                state = OutboxState.DELIVERED if event.delivered else OutboxState.FAILED
+                tx.set_outbox(item.id, now, state=state)
+                tx.append(
+                    message.crisis_id,
+                    [
+                        (
+                            _reported(message, event),
+                            Actor(name=event.channel.value, interface=Interface.PROVIDER),
+                        )
+                    ],
+                    now,
+                )
+            elif isinstance(event, AcknowledgementReport):
+                actor = Actor(name=message.contact_id, interface=Interface.PROVIDER)
+                ack = Acknowledge(
+                    contact_id=message.contact_id,
+                    actor=actor,
+                    channel=message.channel,
+                    outbox_key=message.idempotency_key,
+                    step_id=message.step_id,
+                    eta_minutes=event.eta_minutes,
+                )
+                self._react(tx, message.crisis_id, ack, now)
+
+    # --- applying decisions ------------------------------------------------------------------
+
+    def _react(self, tx: Tx, crisis_id: str, stimulus: Stimulus, now: datetime) -> Decision:
+        crisis = tx.crisis(crisis_id, lock=True)
+        state = CrisisState(
+            crisis=crisis,
+            steps=tuple(tx.steps(crisis_id)),
+            acknowledged=tx.acknowledged(crisis_id),
+            checkpoints_done=tx.checkpoints_done(crisis_id),
+        )
+        decision = decide(state, stimulus, now, self.config)
+        tx.append(crisis_id, decision.facts, now)
+        tx.save_steps(crisis_id, decision.steps.values())
+        for contact_id, commune in decision.acks:
+            tx.record_ack(crisis_id, contact_id, commune, now)
+        sends = [i for i in decision.intents if isinstance(i, SendMessage)]
+        tx.enqueue(sends, now)
+        for cancel in (i for i in decision.intents if isinstance(i, CancelPending)):
+            cancelled = tx.cancel_pending(crisis_id, cancel, now)
+            tx.append(
+                crisis_id,
+                [(_cancelled(item.message, item.attempts, cancel), SYSTEM) for item in cancelled],
+                now,
+            )
+            self.on_cancelled(crisis_id, cancel)
+        if decision.crisis_updates:
+            tx.update_crisis(crisis_id, **decision.crisis_updates)
+        if decision.checkpoints:
+            self._checkpoints(tx, crisis_id, decision.checkpoints, state.checkpoints_done, now)
+        if sends:
+            self.on_queued()
+        self.on_wakeups(crisis_id, decision.wakeups)
+        return decision
+
+    def _checkpoints(
+        self, tx: Tx, crisis_id: str, minutes: list[int], done: frozenset[int], now: datetime
+    ) -> None:
+        entries = tx.journal(crisis_id)
+        t0 = tx.crisis(crisis_id).t0
+        # each checkpoint judges the journal as it stood at T0+m, even when it runs late
+        facts = [
+            (
+                ComplianceCheckpoint(
+                    minutes=m,
+                    final=m == 60,
+                    verdicts=compliance.judge(entries, min(now, t0 + timedelta(minutes=m))),
+                ),
+                SYSTEM,
+            )
+            for m in minutes
+        ]
+        tx.append(crisis_id, facts, now)
+        tx.update_crisis(crisis_id, checkpoints_done=sorted(done | set(minutes)))
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def journal(self, crisis_id: str) -> list[JournalEntry]:
+        """The crisis's main courante."""
+        with self.store.transaction() as tx:
+            return tx.journal(crisis_id)
+
+
+def _free_id(tx: Tx, request: ActivationRequest, t0_local: datetime) -> str:
+    prefix = "EX-" if request.mode == Mode.EXERCICE else ""
+    base = f"{prefix}{t0_local:%Y%m%d-%H%M}-{request.kind.value}"
+    candidate, n = base, 1
+    while tx.id_taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _reported(message: SendMessage, event: DeliveryReport) -> DeliveryReported:
+    return DeliveryReported(
+        outbox_key=message.idempotency_key,
+        channel=message.channel,
+        contact_id=message.contact_id,
+        delivered=event.delivered,
+        provider_id=event.provider_id,
+        reason=event.reason,
+    )
+
+
+def _cancelled(message: SendMessage, attempts: int, cancel: CancelPending) -> DeliveryAttempted:
+    return DeliveryAttempted(
+        outbox_key=message.idempotency_key,
+        step_id=message.step_id,
+        engagement=message.engagement,
+        channel=message.channel,
+        contact_id=message.contact_id,
+        commune=message.commune,
+        role=message.role,
+        attempt=attempts + 1,
+        outcome="cancelled",
+        reason=cancel.reason,
+    )

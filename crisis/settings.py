@@ -1,0 +1,179 @@
+"""Configuration: pydantic models for the TOML file; the environment overrides it."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from channels.base import ChannelName
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PrefectureSettings(_Section):
+    """Who we are."""
+
+    name: str = "Préfecture de la Loire"
+    departement: str = "42"
+    timezone: str = "Europe/Paris"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"fuseau horaire inconnu : {value}") from None
+        return value
+
+
+class DatabaseSettings(_Section):
+    """Where the truth lives. CRISIS_DATABASE_URL overrides it."""
+
+    url: str = "sqlite:///var/crisis.db"
+
+
+class PlaybookSettings(_Section):
+    """Where playbooks and templates are read (default: the shipped library)."""
+
+    library_dir: Path | None = None
+    templates_dir: Path | None = None
+
+
+class DirectorySettings(_Section):
+    """Who can be reached. `demo`: Loire communes, synthetic officials on fiction numbers."""
+
+    source: Literal["demo"] = "demo"
+    communes_file: Path | None = None
+    seed: int = 42
+
+
+class SimulationSettings(_Section):
+    """Behaviour of a simulated channel's recipients."""
+
+    latency_ms: float = Field(default=200, ge=0)
+    ack_rate: float = Field(default=0.0, ge=0, le=1)
+    ack_delay_s: tuple[float, float] = (60.0, 600.0)
+    failure_rate: float = Field(default=0.0, ge=0, le=1)
+    seed: int = 1
+
+
+class ChannelSettings(_Section):
+    """One channel: its provider and its physical limits."""
+
+    provider: Literal["simulated"] = "simulated"
+    rate_per_second: float = Field(default=1.0, gt=0)
+    burst: int = Field(default=1, ge=1)
+    concurrency: int = Field(default=10, ge=1)
+    simulation: SimulationSettings = SimulationSettings()
+
+
+DEFAULT_RATES = {
+    ChannelName.VOICE: 1.0,  # Twilio: 1 call/s per account until business verification
+    ChannelName.SMS: 10.0,  # alphanumeric sender: 10 segments/s
+    ChannelName.EMAIL: 5.0,
+    ChannelName.X: 0.1,  # 100 posts per 15 minutes
+    ChannelName.FACEBOOK: 1.0,
+    ChannelName.WEBSITE: 5.0,
+    ChannelName.APP: 5.0,
+}
+
+
+def _default_channels() -> dict[ChannelName, ChannelSettings]:
+    return {name: ChannelSettings(rate_per_second=rate) for name, rate in DEFAULT_RATES.items()}
+
+
+class RetrySettings(_Section):
+    """Retry policy for sends that failed without risk of duplication."""
+
+    max_attempts: int = Field(default=5, ge=1)
+    base_delay_s: float = Field(default=5.0, gt=0)
+    factor: float = Field(default=2.0, ge=1)
+    max_delay_s: float = Field(default=300.0, gt=0)
+
+
+class EngineSettings(_Section):
+    """Decision tuning."""
+
+    late_grace: timedelta = timedelta(minutes=1)  # a step run later than this is journaled late
+
+
+class PublicSettings(_Section):
+    """The public accounts publications go to."""
+
+    website: str = "https://www.loire.gouv.fr"
+    x: str = "@Prefet42"
+    facebook: str = "prefet42"
+    app: str = "application-mobile"
+
+
+class Settings(_Section):
+    """The whole configuration."""
+
+    prefecture: PrefectureSettings = PrefectureSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    data_dir: Path = Path("var")
+    playbooks: PlaybookSettings = PlaybookSettings()
+    directory: DirectorySettings = DirectorySettings()
+    channels: dict[ChannelName, ChannelSettings] = Field(default_factory=_default_channels)
+    retry: RetrySettings = RetrySettings()
+    engine: EngineSettings = EngineSettings()
+    public: PublicSettings = PublicSettings()
+
+    @field_validator("channels")
+    @classmethod
+    def _every_channel(
+        cls, value: dict[ChannelName, ChannelSettings]
+    ) -> dict[ChannelName, ChannelSettings]:
+        return {**_default_channels(), **value}
+
+
+class SettingsError(ValueError):
+    """A configuration that cannot be used: file, key and reason (French)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(racine)"
+
+
+def _french(message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    if message == "Extra inputs are not permitted":
+        return "clé inconnue"
+    return message
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any) and apply the environment (CRISIS_DATABASE_URL)."""
+    env = env or {}
+    data: dict[str, object] = {}
+    name = str(path) if path else "(configuration par défaut)"
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError([f"{name} : fichier introuvable"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError([f"{name} : TOML invalide : {exc}"]) from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(
+            [f"{name}, clé « {_where(e['loc'])} » : {_french(e['msg'])}" for e in exc.errors()]
+        ) from None
+    url = env.get("CRISIS_DATABASE_URL")
+    if url:
+        settings = settings.model_copy(update={"database": DatabaseSettings(url=url)})
+    return settings

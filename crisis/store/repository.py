@@ -1,0 +1,463 @@
+"""A unit of work's operations: crises, steps, acknowledgements, journal, outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from channels.base import ChannelName
+from contacts.model import Contact, Role
+from crisis.journal import GENESIS, StoredEntry, chain, parse_fact
+from crisis.model import (
+    Actor,
+    CancelPending,
+    Crisis,
+    Fact,
+    Interface,
+    JournalEntry,
+    Mode,
+    OutboxItem,
+    OutboxState,
+    SendMessage,
+    StepState,
+    StepStatus,
+)
+from crisis.store.tables import AckRow, CrisisRow, JournalRow, OutboxRow, StepRow
+from playbooks.model import Engagement, EventKind, Plan
+
+
+class DuplicateKey(Exception):
+    """A row with the same unique key exists (for instance a concurrent identical activation)."""
+
+
+class CrisisNotFound(LookupError):
+    """No crisis with that id."""
+
+    def __init__(self, crisis_id: str) -> None:
+        super().__init__(f"aucun événement « {crisis_id} » dans la base")
+        self.crisis_id = crisis_id
+
+
+def utc(value: datetime) -> datetime:
+    """Stored times come back naive from SQLite: they are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _opt_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+class Tx:
+    """Operations inside one transaction (see Store.transaction)."""
+
+    def __init__(self, session: Session, *, lock_rows: bool) -> None:
+        self.session = session
+        self.lock_rows = lock_rows
+
+    # --- crises ------------------------------------------------------------------------------
+
+    def crisis_by_key(self, idempotency_key: str) -> Crisis | None:
+        """The crisis recorded with this idempotency key, if any."""
+        query = select(CrisisRow).where(col(CrisisRow.idempotency_key) == idempotency_key)
+        row: CrisisRow | None = self.session.execute(query).scalars().first()
+        return None if row is None else _crisis(row)
+
+    def crisis(self, crisis_id: str, *, lock: bool = False) -> Crisis:
+        """The crisis; with lock, its row is locked until commit (serialises journal appends)."""
+        return _crisis(self._row(crisis_id, lock=lock))
+
+    def _row(self, crisis_id: str, *, lock: bool) -> CrisisRow:
+        query = select(CrisisRow).where(col(CrisisRow.id) == crisis_id)
+        if lock and self.lock_rows:
+            query = query.with_for_update()
+        row: CrisisRow | None = self.session.execute(query).scalars().first()
+        if row is None:
+            raise CrisisNotFound(crisis_id)
+        return row
+
+    def crisis_ids(self, *, open_only: bool) -> list[str]:
+        """Ids of crises, oldest T0 first."""
+        query = select(col(CrisisRow.id)).order_by(col(CrisisRow.t0))
+        if open_only:
+            query = query.where(col(CrisisRow.closed_at).is_(None))
+        ids: list[str] = list(self.session.execute(query).scalars())
+        return ids
+
+    def id_taken(self, crisis_id: str) -> bool:
+        """Whether a crisis already has this id."""
+        return self.session.get(CrisisRow, crisis_id) is not None
+
+    def insert_crisis(self, crisis: Crisis, steps: Sequence[StepState]) -> None:
+        """Store a new crisis with its frozen plan, roster and step rows."""
+        self.session.add(
+            CrisisRow(
+                id=crisis.id,
+                idempotency_key=crisis.idempotency_key,
+                kind=crisis.kind.value,
+                mode=crisis.mode.value,
+                t0=crisis.t0,
+                synergi_ref=crisis.synergi_ref,
+                communes=list(crisis.communes),
+                commune_names=dict(crisis.commune_names),
+                recorded_by=crisis.recorded_by.name,
+                recorded_via=crisis.recorded_by.interface.value,
+                recorded_at=crisis.recorded_at,
+                plan=crisis.plan.model_dump(mode="json"),
+                roster=[c.model_dump(mode="json") for c in crisis.roster],
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise DuplicateKey(crisis.idempotency_key) from exc
+        for position, state in enumerate(steps):
+            self.session.add(_step_row(crisis.id, position, state))
+        self.session.flush()
+
+    def update_crisis(self, crisis_id: str, **values: Any) -> None:
+        """Set columns of the crisis row (closed_at, ciav_number, t0_cip, checkpoints_done)."""
+        self.session.execute(
+            update(CrisisRow).where(col(CrisisRow.id) == crisis_id).values(**values)
+        )
+
+    def checkpoints_done(self, crisis_id: str) -> frozenset[int]:
+        """Compliance checkpoints already journaled (30, 45, 60)."""
+        return frozenset(self._row(crisis_id, lock=False).checkpoints_done)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def steps(self, crisis_id: str) -> list[StepState]:
+        """Every step of the crisis in playbook order."""
+        query = (
+            select(StepRow)
+            .where(col(StepRow.crisis_id) == crisis_id)
+            .order_by(col(StepRow.position))
+        )
+        rows: list[StepRow] = list(self.session.execute(query).scalars())
+        return [_step_state(r) for r in rows]
+
+    def save_steps(self, crisis_id: str, states: Iterable[StepState]) -> None:
+        """Write the new state of the given steps."""
+        for state in states:
+            self.session.execute(
+                update(StepRow)
+                .where(
+                    col(StepRow.crisis_id) == crisis_id,
+                    col(StepRow.step_id) == state.step_id,
+                )
+                .values(
+                    state=state.status.value,
+                    hold_reason=state.hold_reason,
+                    held_since=state.held_since,
+                    drafted_by=state.drafted_by,
+                    approved_by=state.approved_by,
+                    triggered_at=state.triggered_at,
+                )
+            )
+
+    # --- acknowledgements --------------------------------------------------------------------
+
+    def acknowledged(self, crisis_id: str) -> dict[str, str | None]:
+        """Contacts who acknowledged, with their commune."""
+        query = select(col(AckRow.contact_id), col(AckRow.commune)).where(
+            col(AckRow.crisis_id) == crisis_id
+        )
+        acks: dict[str, str | None] = {r[0]: r[1] for r in self.session.execute(query)}
+        return acks
+
+    def record_ack(
+        self, crisis_id: str, contact_id: str, commune: str | None, at: datetime
+    ) -> None:
+        """Remember a contact's first acknowledgement."""
+        self.session.add(AckRow(crisis_id=crisis_id, contact_id=contact_id, commune=commune, at=at))
+        self.session.flush()
+
+    # --- journal -----------------------------------------------------------------------------
+
+    def append(
+        self, crisis_id: str, items: Sequence[tuple[Fact, Actor]], at: datetime
+    ) -> list[JournalEntry]:
+        """Append facts to the crisis's main courante, chained to its head, in this transaction."""
+        if not items:
+            return []
+        row = self._row(crisis_id, lock=True)
+        entries = chain(crisis_id, row.journal_seq, row.journal_head or GENESIS, items, at)
+        self.session.execute(
+            insert(JournalRow),
+            [
+                {
+                    "crisis_id": crisis_id,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor.name,
+                    "interface": e.actor.interface.value,
+                    "type": e.fact.type,
+                    "data": e.fact.model_dump(mode="json"),
+                    "text": e.text,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in entries
+            ],
+        )
+        self.update_crisis(crisis_id, journal_seq=entries[-1].seq, journal_head=entries[-1].hash)
+        self.session.expire(row)
+        return entries
+
+    def journal(self, crisis_id: str, types: Iterable[str] | None = None) -> list[JournalEntry]:
+        """The crisis's entries in order (optionally only some fact types)."""
+        query = select(JournalRow).where(col(JournalRow.crisis_id) == crisis_id)
+        if types is not None:
+            query = query.where(col(JournalRow.type).in_(list(types)))
+        query = query.order_by(col(JournalRow.seq))
+        rows: list[JournalRow] = list(self.session.execute(query).scalars())
+        return [_entry(r) for r in rows]
+
+    def stored_journal(self, crisis_id: str) -> tuple[list[StoredEntry], int, str]:
+        """Raw entries and the recorded head, for the chain check."""
+        row = self._row(crisis_id, lock=False)
+        query = (
+            select(JournalRow)
+            .where(col(JournalRow.crisis_id) == crisis_id)
+            .order_by(col(JournalRow.seq))
+        )
+        rows: list[JournalRow] = list(self.session.execute(query).scalars())
+        stored = [
+            StoredEntry(
+                seq=r.seq,
+                at=utc(r.at),
+                actor=Actor(name=r.actor, interface=Interface(r.interface)),
+                data=r.data,
+                text=r.text,
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
+            for r in rows
+        ]
+        return stored, row.journal_seq, row.journal_head
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    def enqueue(self, messages: Sequence[SendMessage], at: datetime) -> None:
+        """Write intents to the outbox (one row per recipient and channel)."""
+        if not messages:
+            return
+        self.session.execute(
+            insert(OutboxRow),
+            [
+                {
+                    **m.model_dump(exclude={"engagement", "channel", "role"}),
+                    "engagement": m.engagement.value,
+                    "channel": m.channel.value,
+                    "role": m.role.value if m.role else None,
+                    "state": OutboxState.PENDING.value,
+                    "attempts": 0,
+                    "next_attempt_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for m in messages
+            ],
+        )
+
+    def cancel_pending(
+        self, crisis_id: str, cancel: CancelPending, at: datetime
+    ) -> list[OutboxItem]:
+        """Cancel queued (not yet sending) rows matching the request; returns what was cancelled."""
+        query = select(OutboxRow).where(
+            col(OutboxRow.crisis_id) == crisis_id,
+            col(OutboxRow.state) == OutboxState.PENDING.value,
+        )
+        if cancel.commune is not None:
+            query = query.where(col(OutboxRow.commune) == cancel.commune)
+        if cancel.engagement is not None:
+            query = query.where(col(OutboxRow.engagement) == cancel.engagement.value)
+        if cancel.contact_id is not None:
+            query = query.where(col(OutboxRow.contact_id) == cancel.contact_id)
+        if self.lock_rows:
+            query = query.with_for_update(skip_locked=True)
+        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
+        for row in rows:
+            row.state = OutboxState.CANCELLED.value
+            row.last_error = cancel.reason[:500]
+            row.updated_at = at
+        self.session.flush()
+        return [_item(r) for r in rows]
+
+    def claim_due(self, channel: ChannelName, now: datetime, limit: int) -> list[OutboxItem]:
+        """Take due pending rows of a channel and mark them `sending` (claimed)."""
+        query = (
+            select(OutboxRow)
+            .where(
+                col(OutboxRow.state) == OutboxState.PENDING.value,
+                col(OutboxRow.channel) == channel.value,
+                col(OutboxRow.next_attempt_at) <= now,
+            )
+            .order_by(col(OutboxRow.next_attempt_at), col(OutboxRow.id))
+            .limit(limit)
+        )
+        if self.lock_rows:
+            query = query.with_for_update(skip_locked=True)
+        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        self.session.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(ids))
+            .values(
+                state=OutboxState.SENDING.value,
+                attempts=col(OutboxRow.attempts) + 1,
+                updated_at=now,
+            )
+        )
+        for row in rows:
+            self.session.expire(row)
+        return [_item(r) for r in rows]  # reloaded: state `sending`, attempts counted
+
+    def next_due(self, channel: ChannelName) -> datetime | None:
+        """When the next pending row of a channel falls due."""
+        query = select(func.min(col(OutboxRow.next_attempt_at))).where(
+            col(OutboxRow.state) == OutboxState.PENDING.value,
+            col(OutboxRow.channel) == channel.value,
+        )
+        value: datetime | None = self.session.execute(query).scalar()
+        return None if value is None else utc(value)
+
+    def in_states(self, states: Iterable[OutboxState]) -> list[OutboxItem]:
+        """Rows in the given states (recovery after a restart)."""
+        query = select(OutboxRow).where(col(OutboxRow.state).in_([s.value for s in states]))
+        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
+        return [_item(r) for r in rows]
+
+    def set_outbox(self, outbox_id: int, at: datetime, **values: Any) -> None:
+        """Update one row (state, provider_id, next_attempt_at, last_error)."""
+        values["updated_at"] = at
+        if isinstance(values.get("state"), OutboxState):
+            values["state"] = values["state"].value
+        self.session.execute(
+            update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(**values)
+        )
+
+    def find_outbox(
+        self, *, channel: ChannelName, provider_id: str = "", idempotency_key: str = ""
+    ) -> OutboxItem | None:
+        """The row a provider callback speaks of."""
+        cond: ColumnElement[bool]
+        if idempotency_key:
+            cond = col(OutboxRow.idempotency_key) == idempotency_key
+        elif provider_id:
+            cond = (col(OutboxRow.channel) == channel.value) & (
+                col(OutboxRow.provider_id) == provider_id
+            )
+        else:
+            return None
+        row: OutboxRow | None = (
+            self.session.execute(select(OutboxRow).where(cond)).scalars().first()
+        )
+        return None if row is None else _item(row)
+
+    def outbox_counts(self, crisis_id: str) -> dict[tuple[str, str], int]:
+        """Rows per (channel, state), for the status screen."""
+        channel, state = col(OutboxRow.channel), col(OutboxRow.state)
+        query = (
+            select(channel, state, func.count())
+            .where(col(OutboxRow.crisis_id) == crisis_id)
+            .group_by(channel, state)
+        )
+        counts: dict[tuple[str, str], int] = {
+            (r[0], r[1]): int(r[2]) for r in self.session.execute(query)
+        }
+        return counts
+
+
+# --- row <-> model ---------------------------------------------------------------------------
+
+
+def _crisis(row: CrisisRow) -> Crisis:
+    return Crisis(
+        id=row.id,
+        kind=EventKind(row.kind),
+        mode=Mode(row.mode),
+        t0=utc(row.t0),
+        synergi_ref=row.synergi_ref,
+        communes=tuple(row.communes),
+        commune_names=dict(row.commune_names),
+        recorded_by=Actor(name=row.recorded_by, interface=Interface(row.recorded_via)),
+        recorded_at=utc(row.recorded_at),
+        idempotency_key=row.idempotency_key,
+        plan=Plan.model_validate(row.plan),
+        roster=tuple(Contact.model_validate(c) for c in row.roster),
+        closed_at=_opt_utc(row.closed_at),
+        ciav_number=row.ciav_number,
+        t0_cip=_opt_utc(row.t0_cip),
+    )
+
+
+def _step_row(crisis_id: str, position: int, state: StepState) -> StepRow:
+    return StepRow(
+        crisis_id=crisis_id,
+        step_id=state.step_id,
+        position=position,
+        due_at=state.due_at,
+        state=state.status.value,
+    )
+
+
+def _step_state(row: StepRow) -> StepState:
+    return StepState(
+        step_id=row.step_id,
+        due_at=utc(row.due_at),
+        status=StepStatus(row.state),
+        hold_reason=row.hold_reason,
+        held_since=_opt_utc(row.held_since),
+        drafted_by=row.drafted_by,
+        approved_by=row.approved_by,
+        triggered_at=_opt_utc(row.triggered_at),
+    )
+
+
+def _entry(row: JournalRow) -> JournalEntry:
+    return JournalEntry(
+        crisis_id=row.crisis_id,
+        seq=row.seq,
+        at=utc(row.at),
+        actor=Actor(name=row.actor, interface=Interface(row.interface)),
+        fact=parse_fact(row.data),
+        text=row.text,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _item(row: OutboxRow) -> OutboxItem:
+    assert row.id is not None
+    return OutboxItem(
+        id=row.id,
+        state=OutboxState(row.state),
+        attempts=row.attempts,
+        provider_id=row.provider_id,
+        message=SendMessage(
+            idempotency_key=row.idempotency_key,
+            crisis_id=row.crisis_id,
+            step_id=row.step_id,
+            engagement=Engagement(row.engagement),
+            channel=ChannelName(row.channel),
+            contact_id=row.contact_id,
+            address=row.address,
+            display_name=row.display_name,
+            role=Role(row.role) if row.role else None,
+            commune=row.commune,
+            subject=row.subject,
+            body=row.body,
+            html=row.html,
+            valid_until=_opt_utc(row.valid_until),
+            ask_acknowledgement=row.ask_acknowledgement,
+            message_version=row.message_version,
+        ),
+    )

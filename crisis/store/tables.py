@@ -1,0 +1,146 @@
+"""Tables. Times are stored in UTC; JSON columns hold frozen pydantic models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+metadata = SQLModel.metadata
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored in UTC: SQLite would otherwise drop the offset of a local time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("only timezone-aware datetimes are stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False) -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=nullable)
+
+
+class CrisisRow(SQLModel, table=True):
+    """A crisis or exercise, its frozen plan and roster, and the head of its journal chain."""
+
+    __tablename__ = "crisis"
+
+    id: str = Field(primary_key=True, max_length=40)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=40)
+    mode: str = Field(max_length=20)
+    t0: datetime = Field(sa_column=_ts())
+    synergi_ref: str = Field(max_length=100)
+    communes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    commune_names: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    recorded_by: str = Field(max_length=200)
+    recorded_via: str = Field(max_length=20)
+    recorded_at: datetime = Field(sa_column=_ts())
+    plan: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    roster: list[dict[str, object]] = Field(sa_column=Column(JSON, nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    ciav_number: str | None = Field(default=None, max_length=40)
+    t0_cip: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    checkpoints_done: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    journal_seq: int = 0
+    journal_head: str = Field(default="", max_length=64)
+
+
+class StepRow(SQLModel, table=True):
+    """Where each planned step of a crisis stands."""
+
+    __tablename__ = "step"
+
+    crisis_id: str = Field(primary_key=True, foreign_key="crisis.id", max_length=40)
+    step_id: str = Field(primary_key=True, max_length=64)
+    position: int
+    due_at: datetime = Field(sa_column=_ts())
+    state: str = Field(default="planned", max_length=20)  # planned, held, approval, done
+    hold_reason: str = Field(default="", max_length=200)
+    held_since: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    drafted_by: str = Field(default="", max_length=200)
+    approved_by: str = Field(default="", max_length=200)
+    triggered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class AckRow(SQLModel, table=True):
+    """First acknowledgement of each contact in a crisis."""
+
+    __tablename__ = "acknowledgement"
+
+    crisis_id: str = Field(primary_key=True, foreign_key="crisis.id", max_length=40)
+    contact_id: str = Field(primary_key=True, max_length=80)
+    commune: str | None = Field(default=None, max_length=10)
+    at: datetime = Field(sa_column=_ts())
+
+
+class OutboxRow(SQLModel, table=True):
+    """One message for one recipient on one channel: written before any provider call."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "channel", "next_attempt_at"),
+        Index("ix_outbox_provider", "channel", "provider_id"),
+        Index("ix_outbox_crisis", "crisis_id", "commune", "engagement"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=250)
+    crisis_id: str = Field(foreign_key="crisis.id", max_length=40)
+    step_id: str = Field(max_length=64)
+    engagement: str = Field(max_length=10)
+    channel: str = Field(max_length=20)
+    contact_id: str = Field(max_length=80)
+    address: str = Field(max_length=250)
+    display_name: str = Field(default="", max_length=200)
+    role: str | None = Field(default=None, max_length=40)
+    commune: str | None = Field(default=None, max_length=10)
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    valid_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    ask_acknowledgement: bool = False
+    message_version: int = 1
+    state: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_ts())
+    provider_id: str | None = Field(default=None, max_length=100)
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class JournalRow(SQLModel, table=True):
+    """One main-courante entry, hash-chained within its crisis."""
+
+    __tablename__ = "journal"
+    __table_args__ = (UniqueConstraint("crisis_id", "seq", name="uq_journal_crisis_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: str = Field(foreign_key="crisis.id", max_length=40, index=True)
+    seq: int
+    at: datetime = Field(sa_column=_ts())
+    actor: str = Field(max_length=200)
+    interface: str = Field(max_length=20)
+    type: str = Field(max_length=40, index=True)
+    data: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

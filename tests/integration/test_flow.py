@@ -1,0 +1,109 @@
+"""The first hour end to end on a fake clock: playbook, approvals, acknowledgements, verdict at T0+60."""
+
+from __future__ import annotations
+
+import pytest
+
+from crisis.engine import Refused
+from crisis.model import Actor, EngagementStatus, Interface
+from crisis.runtime import resume
+from tests.integration.helpers import DIRCAB, activate, advance, journal, of_type
+
+
+async def test_one_hour_flow_journals_the_verdict_at_t0_plus_60(app, clock):
+    """From T0 to T0+60: steps run, approvals release public messages, checkpoints and verdict journaled."""
+    crisis = activate(app, clock.now()).crisis
+    await advance(app, clock, 16)
+    for step in ("communique_presse", "premier_message"):
+        app.orchestrator.approve(crisis.id, step, DIRCAB)
+    for contact in (
+        "cell-dircab",
+        "cell-astreinte-1",
+        "cell-com-1",
+        "cell-rappel-1",
+        "cell-rappel-2",
+        "presse-1",
+        "maire-42218",
+        "adjoint1-42187",
+    ):
+        app.orchestrator.acknowledge(
+            crisis.id, contact, Actor(name="standard", interface=Interface.CLI)
+        )
+    await advance(app, clock, 46)
+    entries = journal(app, crisis.id)
+    checkpoints = of_type(entries, "ComplianceCheckpoint")
+    assert [e.fact.minutes for e in checkpoints] == [30, 45, 60]
+    final = checkpoints[-1].fact
+    assert final.final
+    verdicts = {v.engagement: v for v in final.verdicts}
+    assert verdicts["47.1"].status == EngagementStatus.MET
+    assert verdicts["47.2"].status == EngagementStatus.MET
+    assert verdicts["48.3"].status == EngagementStatus.MET
+    assert verdicts["48.4"].status == EngagementStatus.MET
+    assert verdicts["48.2"].status == EngagementStatus.MET
+    # Montbrison's officials never answered: every attempt and the fallback were made -> non joint
+    assert verdicts["48.1"].status == EngagementStatus.MET
+    assert "non joint" in verdicts["48.1"].detail
+    assert verdicts["50.1"].status == EngagementStatus.NOT_APPLICABLE
+    for v in verdicts.values():
+        assert all(1 <= n <= checkpoints[-1].seq for n in v.evidence)
+    # the fallback step only called the communes nobody had answered for
+    queued = [
+        e.fact for e in of_type(entries, "MessagesQueued") if e.fact.step_id == "relance_adjoints"
+    ]
+    called = {r.commune for q in queued for r in q.recipients}
+    assert called == {"42147"}
+
+
+async def test_drafter_cannot_approve_and_the_refusal_is_journaled(app, clock):
+    """Four-eyes: approving one's own draft is refused, and the refusal is in the main courante."""
+    crisis = activate(app, clock.now()).crisis
+    await advance(app, clock, 16)
+    drafter = Actor(name="modèle « inondation_communique »", interface=Interface.CLI)
+    with pytest.raises(Refused, match="double regard"):
+        app.orchestrator.approve(crisis.id, "communique_presse", drafter)
+    refused = of_type(journal(app, crisis.id), "ApprovalRefused")
+    assert len(refused) == 1 and refused[0].actor.name == drafter.name
+    assert not of_type(journal(app, crisis.id), "MessageApproved")
+
+
+async def test_public_message_waits_for_approval(app, clock):
+    """Without approval, no public message leaves: the step waits and 48.4 is at risk at T0+30."""
+    crisis = activate(app, clock.now()).crisis
+    await advance(app, clock, 31)
+    entries = journal(app, crisis.id)
+    assert not [
+        e for e in of_type(entries, "MessagesQueued") if e.fact.step_id == "premier_message"
+    ]
+    point30 = of_type(entries, "ComplianceCheckpoint")[0].fact
+    assert {v.engagement: v.status for v in point30.verdicts}["48.4"] == EngagementStatus.AT_RISK
+
+
+async def test_restart_runs_overdue_steps_at_once_and_journals_them_late(app, settings, clock):
+    """After downtime, the re-armed crisis runs what fell due, marked late, and skips nothing."""
+    from crisis.bootstrap import build
+
+    crisis = activate(app, clock.now()).crisis
+    app.close()
+    clock.advance(25 * 60)  # the orchestrator was down from T0 to T0+25
+    again = build(settings, clock=clock)
+    assert resume(again) == [crisis.id]
+    triggered = {
+        e.fact.step_id: e.fact for e in of_type(journal(again, crisis.id), "StepTriggered")
+    }
+    assert triggered["alerte_maires"].late_seconds == pytest.approx(20 * 60)
+    assert triggered["relance_adjoints"].late_seconds == pytest.approx(5 * 60)
+    again.close()
+
+
+def test_fanout_slower_than_t0_plus_45_is_warned(app, clock):
+    """The planner projects each fan-out at the channel's rate and warns when it ends after T0+45."""
+    slow = app.orchestrator.channel_rates | {"voice": 0.002}
+    app.orchestrator.channel_rates = slow
+    crisis = activate(app, clock.now()).crisis
+    warnings = [
+        e.fact.message
+        for e in of_type(journal(app, crisis.id), "WarningRaised")
+        if e.fact.code == "debit"
+    ]
+    assert warnings and "T0+45" in warnings[0]
