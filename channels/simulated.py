@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from channels.base import (
     AcknowledgementReport,
@@ -109,8 +111,8 @@ class SimulatedChannel:
                 log.write(json.dumps(record.__dict__, ensure_ascii=False) + "\n")
                 log.flush()
 
-    def _later(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _later(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

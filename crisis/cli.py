@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,7 +21,7 @@ from crisis.bootstrap import App, build
 from crisis.clock import SystemClock
 from crisis.engine import Refused
 from crisis.journal import verify
-from crisis.model import Actor, Interface, Mode
+from crisis.model import Actor, Interface, Mode, Verdict
 from crisis.runtime import serve
 from crisis.service import ActivationError, ActivationRequest
 from crisis.settings import Settings, SettingsError, load_settings
@@ -192,7 +193,7 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
     console.print(f"Messages en file d'envoi : {waiting}")
 
 
-def render_verdicts(verdicts: tuple[compliance.Verdict, ...] | list[compliance.Verdict]) -> None:
+def render_verdicts(verdicts: Sequence[Verdict]) -> None:
     """The compliance table."""
     table = Table(title="Conformité (engagements du module 7)")
     table.add_column("engagement")

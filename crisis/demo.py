@@ -16,7 +16,7 @@ from crisis import compliance
 from crisis.bootstrap import App, build
 from crisis.clock import AcceleratedClock
 from crisis.journal import verify
-from crisis.model import Actor, Interface, StepStatus
+from crisis.model import Actor, ComplianceCheckpoint, Interface, StepStatus
 from crisis.runtime import serve
 from crisis.service import ActivationRequest
 from crisis.settings import ChannelSettings, DatabaseSettings, Settings, SimulationSettings
@@ -146,7 +146,7 @@ def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int
     with app.store.transaction() as tx:
         entries = tx.journal(crisis_id)
         stored, head_seq, head_hash = tx.stored_journal(crisis_id)
-    final = [e for e in entries if e.fact.type == "ComplianceCheckpoint" and e.fact.final]  # type: ignore[union-attr]
+    final = [e for e in entries if isinstance(e.fact, ComplianceCheckpoint) and e.fact.final]
     console.rule("Bilan à T0+60")
     if final:
         console.print(f"Verdict journalisé (entrée n° {final[0].seq}) :")

@@ -374,8 +374,8 @@ def _queue_messages(
     for channel in step.channels:
         messages: list[SendMessage] = []
         if channel.is_public:
-            address = config.public_addresses.get(channel, channel.value)
-            messages.append(_message(crisis, step, channel, None, address, rendered(None), now))
+            public = config.public_addresses.get(channel, channel.value)
+            messages.append(_message(crisis, step, channel, None, public, rendered(None), now))
         else:
             for contact in contacts:
                 address = _address(contact, channel)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from channels.base import Channel, ChannelName, DeliveryFailed, OutgoingMessage, Receipt, Recipient
 from crisis.clock import Clock
@@ -73,12 +75,15 @@ class TokenBucket:
             await self.clock.sleep(max(1e-6, (1.0 - self.tokens) / self.rate))
 
 
+AttemptOutcome = Literal["sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled"]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of one attempt, waiting to be written."""
 
     item: OutboxItem
-    outcome: str  # DeliveryAttempted.outcome
+    outcome: AttemptOutcome  # DeliveryAttempted.outcome
     state: OutboxState
     provider_id: str | None = None
     reason: str = ""
@@ -239,12 +244,10 @@ class Dispatcher:
             if not items:
                 self._wake[name].clear()
                 timeout = 1.0 if next_due is None else self.clock.real_seconds_until(next_due)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._wake[name].wait(), timeout=min(1.0, max(0.01, timeout))
                     )
-                except TimeoutError:
-                    pass
                 continue
             self._in_flight += len(items)
             for item in items:
@@ -362,7 +365,7 @@ def _attempt_fact(result: Outcome) -> DeliveryAttempted:
         commune=message.commune,
         role=message.role,
         attempt=max(1, result.item.attempts),
-        outcome=result.outcome,  # type: ignore[arg-type]
+        outcome=result.outcome,
         provider_id=result.provider_id,
         reason=result.reason,
     )
