@@ -128,6 +128,19 @@ class Settings(_Section):
     engine: EngineSettings = EngineSettings()
     public: PublicSettings = PublicSettings()
 
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channel_defaults(cls, value: object) -> object:
+        # a [channels.sms] block that omits the rate keeps the SMS rate, not the generic one
+        if isinstance(value, dict):
+            return {
+                name: {"rate_per_second": DEFAULT_RATES[ChannelName(name)], **cfg}
+                if isinstance(cfg, dict) and name in set(ChannelName)
+                else cfg
+                for name, cfg in value.items()
+            }
+        return value
+
     @field_validator("channels")
     @classmethod
     def _every_channel(

@@ -122,3 +122,10 @@ def _write(text: str) -> Path:
     handle.write(text)
     handle.close()
     return Path(handle.name)
+
+
+def test_channel_block_keeps_the_channels_own_default_rate():
+    """Setting only the concurrency of SMS keeps the SMS rate (10/s), not a generic one."""
+    settings = load_settings(_write("[channels.sms]\nconcurrency = 3\n"))
+    assert settings.channels["sms"].rate_per_second == 10.0
+    assert settings.channels["sms"].concurrency == 3
