@@ -23,10 +23,10 @@ class InvalidPhoneNumber(ValueError):
 
 
 def to_e164(raw: str, region: str = "FR") -> str:
-    """The number in E.164 ("+33612345678").
+    """The number in E.164 ("+33639981234").
 
-    Accepts national and international written forms ("06 12 34 56 78", "06.12.34.56.78",
-    "+33 6 12 34 56 78", "0033612345678"). ARCEP fiction numbers only need to be possible
+    Accepts national and international written forms ("06 39 98 12 34", "06.39.98.12.34",
+    "+33 6 39 98 12 34", "0033639981234"). ARCEP fiction numbers only need to be possible
     (phonenumbers does not call the 06 39 98 block valid); any other number must be valid.
     """
     try:
