@@ -6,10 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from channels.base import ChannelName
 from contacts.model import Contact, Role
 from crisis.journal import GENESIS, StoredEntry, chain, parse_fact
 from crisis.model import (
@@ -28,7 +29,6 @@ from crisis.model import (
 )
 from crisis.store.tables import AckRow, CrisisRow, JournalRow, OutboxRow, StepRow
 from playbooks.model import Engagement, EventKind, Plan
-from channels.base import ChannelName
 
 
 class DuplicateKey(Exception):
@@ -63,13 +63,8 @@ class Tx:
 
     def crisis_by_key(self, idempotency_key: str) -> Crisis | None:
         """The crisis recorded with this idempotency key, if any."""
-        row = (
-            self.session.execute(
-                select(CrisisRow).where(CrisisRow.idempotency_key == idempotency_key)  # type: ignore[arg-type]
-            )
-            .scalars()
-            .first()
-        )
+        query = select(CrisisRow).where(col(CrisisRow.idempotency_key) == idempotency_key)
+        row: CrisisRow | None = self.session.execute(query).scalars().first()
         return None if row is None else _crisis(row)
 
     def crisis(self, crisis_id: str, *, lock: bool = False) -> Crisis:
@@ -77,20 +72,21 @@ class Tx:
         return _crisis(self._row(crisis_id, lock=lock))
 
     def _row(self, crisis_id: str, *, lock: bool) -> CrisisRow:
-        query = select(CrisisRow).where(CrisisRow.id == crisis_id)  # type: ignore[arg-type]
+        query = select(CrisisRow).where(col(CrisisRow.id) == crisis_id)
         if lock and self.lock_rows:
             query = query.with_for_update()
-        row = self.session.execute(query).scalars().first()
+        row: CrisisRow | None = self.session.execute(query).scalars().first()
         if row is None:
             raise CrisisNotFound(crisis_id)
         return row
 
     def crisis_ids(self, *, open_only: bool) -> list[str]:
         """Ids of crises, oldest T0 first."""
-        query = select(CrisisRow.id).order_by(CrisisRow.t0)  # type: ignore[arg-type]
+        query = select(col(CrisisRow.id)).order_by(col(CrisisRow.t0))
         if open_only:
-            query = query.where(CrisisRow.closed_at.is_(None))  # type: ignore[union-attr]
-        return [r[0] for r in self.session.execute(query)]
+            query = query.where(col(CrisisRow.closed_at).is_(None))
+        ids: list[str] = list(self.session.execute(query).scalars())
+        return ids
 
     def id_taken(self, crisis_id: str) -> bool:
         """Whether a crisis already has this id."""
@@ -126,7 +122,7 @@ class Tx:
     def update_crisis(self, crisis_id: str, **values: Any) -> None:
         """Set columns of the crisis row (closed_at, ciav_number, t0_cip, checkpoints_done)."""
         self.session.execute(
-            update(CrisisRow).where(CrisisRow.id == crisis_id).values(**values)  # type: ignore[arg-type]
+            update(CrisisRow).where(col(CrisisRow.id) == crisis_id).values(**values)
         )
 
     def checkpoints_done(self, crisis_id: str) -> frozenset[int]:
@@ -137,17 +133,23 @@ class Tx:
 
     def steps(self, crisis_id: str) -> list[StepState]:
         """Every step of the crisis in playbook order."""
-        rows = self.session.execute(
-            select(StepRow).where(StepRow.crisis_id == crisis_id).order_by(StepRow.position)  # type: ignore[arg-type]
+        query = (
+            select(StepRow)
+            .where(col(StepRow.crisis_id) == crisis_id)
+            .order_by(col(StepRow.position))
         )
-        return [_step_state(r[0]) for r in rows]
+        rows: list[StepRow] = list(self.session.execute(query).scalars())
+        return [_step_state(r) for r in rows]
 
     def save_steps(self, crisis_id: str, states: Iterable[StepState]) -> None:
         """Write the new state of the given steps."""
         for state in states:
             self.session.execute(
                 update(StepRow)
-                .where(StepRow.crisis_id == crisis_id, StepRow.step_id == state.step_id)  # type: ignore[arg-type]
+                .where(
+                    col(StepRow.crisis_id) == crisis_id,
+                    col(StepRow.step_id) == state.step_id,
+                )
                 .values(
                     state=state.status.value,
                     hold_reason=state.hold_reason,
@@ -162,10 +164,11 @@ class Tx:
 
     def acknowledged(self, crisis_id: str) -> dict[str, str | None]:
         """Contacts who acknowledged, with their commune."""
-        rows = self.session.execute(
-            select(AckRow.contact_id, AckRow.commune).where(AckRow.crisis_id == crisis_id)  # type: ignore[arg-type]
+        query = select(col(AckRow.contact_id), col(AckRow.commune)).where(
+            col(AckRow.crisis_id) == crisis_id
         )
-        return {r[0]: r[1] for r in rows}
+        acks: dict[str, str | None] = {r[0]: r[1] for r in self.session.execute(query)}
+        return acks
 
     def record_ack(
         self, crisis_id: str, contact_id: str, commune: str | None, at: datetime
@@ -208,18 +211,22 @@ class Tx:
 
     def journal(self, crisis_id: str, types: Iterable[str] | None = None) -> list[JournalEntry]:
         """The crisis's entries in order (optionally only some fact types)."""
-        query = select(JournalRow).where(JournalRow.crisis_id == crisis_id)  # type: ignore[arg-type]
+        query = select(JournalRow).where(col(JournalRow.crisis_id) == crisis_id)
         if types is not None:
-            query = query.where(JournalRow.type.in_(list(types)))  # type: ignore[attr-defined]
-        rows = self.session.execute(query.order_by(JournalRow.seq))  # type: ignore[arg-type]
-        return [_entry(r[0]) for r in rows]
+            query = query.where(col(JournalRow.type).in_(list(types)))
+        query = query.order_by(col(JournalRow.seq))
+        rows: list[JournalRow] = list(self.session.execute(query).scalars())
+        return [_entry(r) for r in rows]
 
     def stored_journal(self, crisis_id: str) -> tuple[list[StoredEntry], int, str]:
         """Raw entries and the recorded head, for the chain check."""
         row = self._row(crisis_id, lock=False)
-        rows = self.session.execute(
-            select(JournalRow).where(JournalRow.crisis_id == crisis_id).order_by(JournalRow.seq)  # type: ignore[arg-type]
+        query = (
+            select(JournalRow)
+            .where(col(JournalRow.crisis_id) == crisis_id)
+            .order_by(col(JournalRow.seq))
         )
+        rows: list[JournalRow] = list(self.session.execute(query).scalars())
         stored = [
             StoredEntry(
                 seq=r.seq,
@@ -230,7 +237,7 @@ class Tx:
                 prev_hash=r.prev_hash,
                 hash=r.hash,
             )
-            for (r,) in rows
+            for r in rows
         ]
         return stored, row.journal_seq, row.journal_head
 
@@ -263,18 +270,18 @@ class Tx:
     ) -> list[OutboxItem]:
         """Cancel queued (not yet sending) rows matching the request; returns what was cancelled."""
         query = select(OutboxRow).where(
-            OutboxRow.crisis_id == crisis_id,  # type: ignore[arg-type]
-            OutboxRow.state == OutboxState.PENDING.value,  # type: ignore[arg-type]
+            col(OutboxRow.crisis_id) == crisis_id,
+            col(OutboxRow.state) == OutboxState.PENDING.value,
         )
         if cancel.commune is not None:
-            query = query.where(OutboxRow.commune == cancel.commune)  # type: ignore[arg-type]
+            query = query.where(col(OutboxRow.commune) == cancel.commune)
         if cancel.engagement is not None:
-            query = query.where(OutboxRow.engagement == cancel.engagement.value)  # type: ignore[arg-type]
+            query = query.where(col(OutboxRow.engagement) == cancel.engagement.value)
         if cancel.contact_id is not None:
-            query = query.where(OutboxRow.contact_id == cancel.contact_id)  # type: ignore[arg-type]
+            query = query.where(col(OutboxRow.contact_id) == cancel.contact_id)
         if self.lock_rows:
             query = query.with_for_update(skip_locked=True)
-        rows = [r[0] for r in self.session.execute(query)]
+        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
         for row in rows:
             row.state = OutboxState.CANCELLED.value
             row.last_error = cancel.reason[:500]
@@ -287,24 +294,26 @@ class Tx:
         query = (
             select(OutboxRow)
             .where(
-                OutboxRow.state == OutboxState.PENDING.value,  # type: ignore[arg-type]
-                OutboxRow.channel == channel.value,  # type: ignore[arg-type]
-                OutboxRow.next_attempt_at <= now,  # type: ignore[arg-type]
+                col(OutboxRow.state) == OutboxState.PENDING.value,
+                col(OutboxRow.channel) == channel.value,
+                col(OutboxRow.next_attempt_at) <= now,
             )
-            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)  # type: ignore[arg-type]
+            .order_by(col(OutboxRow.next_attempt_at), col(OutboxRow.id))
             .limit(limit)
         )
         if self.lock_rows:
             query = query.with_for_update(skip_locked=True)
-        rows = [r[0] for r in self.session.execute(query)]
+        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
         if not rows:
             return []
         ids = [r.id for r in rows]
         self.session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(ids))  # type: ignore[union-attr]
+            .where(col(OutboxRow.id).in_(ids))
             .values(
-                state=OutboxState.SENDING.value, attempts=OutboxRow.attempts + 1, updated_at=now
+                state=OutboxState.SENDING.value,
+                attempts=col(OutboxRow.attempts) + 1,
+                updated_at=now,
             )
         )
         for row in rows:
@@ -313,49 +322,58 @@ class Tx:
 
     def next_due(self, channel: ChannelName) -> datetime | None:
         """When the next pending row of a channel falls due."""
-        value = self.session.execute(
-            select(func.min(OutboxRow.next_attempt_at)).where(
-                OutboxRow.state == OutboxState.PENDING.value,  # type: ignore[arg-type]
-                OutboxRow.channel == channel.value,  # type: ignore[arg-type]
-            )
-        ).scalar()
+        query = select(func.min(col(OutboxRow.next_attempt_at))).where(
+            col(OutboxRow.state) == OutboxState.PENDING.value,
+            col(OutboxRow.channel) == channel.value,
+        )
+        value: datetime | None = self.session.execute(query).scalar()
         return None if value is None else utc(value)
 
     def in_states(self, states: Iterable[OutboxState]) -> list[OutboxItem]:
         """Rows in the given states (recovery after a restart)."""
-        rows = self.session.execute(
-            select(OutboxRow).where(OutboxRow.state.in_([s.value for s in states]))  # type: ignore[attr-defined]
-        )
-        return [_item(r[0]) for r in rows]
+        query = select(OutboxRow).where(col(OutboxRow.state).in_([s.value for s in states]))
+        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
+        return [_item(r) for r in rows]
 
     def set_outbox(self, outbox_id: int, at: datetime, **values: Any) -> None:
         """Update one row (state, provider_id, next_attempt_at, last_error)."""
         values["updated_at"] = at
         if isinstance(values.get("state"), OutboxState):
             values["state"] = values["state"].value
-        self.session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(**values))  # type: ignore[arg-type]
+        self.session.execute(
+            update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(**values)
+        )
 
     def find_outbox(
         self, *, channel: ChannelName, provider_id: str = "", idempotency_key: str = ""
     ) -> OutboxItem | None:
         """The row a provider callback speaks of."""
+        cond: ColumnElement[bool]
         if idempotency_key:
-            cond = OutboxRow.idempotency_key == idempotency_key
+            cond = col(OutboxRow.idempotency_key) == idempotency_key
         elif provider_id:
-            cond = (OutboxRow.channel == channel.value) & (OutboxRow.provider_id == provider_id)  # type: ignore[assignment]
+            cond = (col(OutboxRow.channel) == channel.value) & (
+                col(OutboxRow.provider_id) == provider_id
+            )
         else:
             return None
-        row = self.session.execute(select(OutboxRow).where(cond)).first()  # type: ignore[arg-type]
-        return None if row is None else _item(row[0])
+        row: OutboxRow | None = (
+            self.session.execute(select(OutboxRow).where(cond)).scalars().first()
+        )
+        return None if row is None else _item(row)
 
     def outbox_counts(self, crisis_id: str) -> dict[tuple[str, str], int]:
         """Rows per (channel, state), for the status screen."""
-        rows = self.session.execute(
-            select(OutboxRow.channel, OutboxRow.state, func.count())
-            .where(OutboxRow.crisis_id == crisis_id)  # type: ignore[arg-type]
-            .group_by(OutboxRow.channel, OutboxRow.state)
+        channel, state = col(OutboxRow.channel), col(OutboxRow.state)
+        query = (
+            select(channel, state, func.count())
+            .where(col(OutboxRow.crisis_id) == crisis_id)
+            .group_by(channel, state)
         )
-        return {(r[0], r[1]): int(r[2]) for r in rows}
+        counts: dict[tuple[str, str], int] = {
+            (r[0], r[1]): int(r[2]) for r in self.session.execute(query)
+        }
+        return counts
 
 
 # --- row <-> model ---------------------------------------------------------------------------

@@ -163,8 +163,8 @@ def test_internal_sms_stay_in_the_gsm_alphabet(library: Library) -> None:
     """The SMS to the cell and the maires use GSM 7-bit characters only (no UCS-2 surcharge)."""
     gsm7 = set(
         "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./:;<=>?"
-        + "".join(str(d) for d in range(10))
         "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+        + "".join(str(d) for d in range(10))
     )
     context = _context(EventKind.INONDATION, ["Feurs", "Roanne"], numbers=False)
     for name in INTERNAL_TEMPLATES:
