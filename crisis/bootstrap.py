@@ -79,6 +79,21 @@ def build_channel(
     )
 
 
+def engine_config(settings: Settings) -> EngineConfig:
+    """What the engine needs from the settings: wording context and public accounts."""
+    return EngineConfig(
+        prefecture=settings.prefecture.name,
+        timezone=ZoneInfo(settings.prefecture.timezone),
+        public_addresses={
+            ChannelName.WEBSITE: settings.public.website,
+            ChannelName.X: settings.public.x,
+            ChannelName.FACEBOOK: settings.public.facebook,
+            ChannelName.APP: settings.public.app,
+        },
+        late_grace=settings.engine.late_grace,
+    )
+
+
 def build(
     settings: Settings,
     *,
@@ -92,17 +107,7 @@ def build(
     library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
     store = Store.open(settings.database.url)
     directory = directory or build_directory(settings)
-    config = EngineConfig(
-        prefecture=settings.prefecture.name,
-        timezone=ZoneInfo(settings.prefecture.timezone),
-        public_addresses={
-            ChannelName.WEBSITE: settings.public.website,
-            ChannelName.X: settings.public.x,
-            ChannelName.FACEBOOK: settings.public.facebook,
-            ChannelName.APP: settings.public.app,
-        },
-        late_grace=settings.engine.late_grace,
-    )
+    config = engine_config(settings)
     orchestrator = Orchestrator(
         store,
         clock,

@@ -17,9 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from crisis import compliance
-from crisis.bootstrap import App, build
+from crisis.bootstrap import App, build, engine_config
 from crisis.clock import SystemClock
-from crisis.engine import Refused
+from crisis.engine import Refused, template_problems
 from crisis.journal import verify
 from crisis.model import Actor, Interface, Mode, Verdict
 from crisis.runtime import serve
@@ -31,6 +31,7 @@ from playbooks.loader import (
     check_library,
     default_library_dir,
     default_templates_dir,
+    load_library,
 )
 from playbooks.model import EventKind
 
@@ -345,6 +346,14 @@ def check_config(config: ConfigOption = None) -> None:
             settings.playbooks.templates_dir or default_templates_dir(),
         )
     ]
+    if not problems:
+        library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
+        problems = template_problems(
+            library.playbooks.values(),
+            library.templates,
+            engine_config(settings),
+            SystemClock().now(),
+        )
     for line in problems:
         err.print(f"[red]Playbook invalide[/red] — {line}")
     if problems:
@@ -373,6 +382,3 @@ def demo(
 def main() -> None:
     """Entry point of the `crisis` command."""
     app()
-
-
-_ = SystemClock  # the CLI reads time only through the application's clock

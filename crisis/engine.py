@@ -5,7 +5,7 @@ The engine never sends, stores or reads the clock: the service applies its decis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from crisis.model import (
     Intent,
     MessageApproved,
     MessagesQueued,
+    Mode,
     NoteAdded,
     RecipientRef,
     SendMessage,
@@ -38,7 +39,16 @@ from crisis.model import (
     WarningRaised,
 )
 from crisis.rendering import RenderedMessage, RenderError, render_message
-from playbooks.model import Action, Approval, Engagement, PlannedStep, Step
+from playbooks.model import (
+    Action,
+    Approval,
+    Engagement,
+    EventKind,
+    MessageTemplate,
+    PlannedStep,
+    Playbook,
+    Step,
+)
 
 CHECKPOINTS = (30, 45, 60)
 
@@ -156,6 +166,8 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
         case Approve():
             state = _approve(state, stimulus, decision)
         case SetCiavNumber():
+            if crisis.kind != EventKind.ATTENTAT:
+                raise Refused("le numéro de la CIAV ne concerne qu'un attentat")
             decision.fact(CiavNumberSet(number=stimulus.number), stimulus.actor)
             decision.crisis_updates["ciav_number"] = stimulus.number
             state = replace(
@@ -481,6 +493,39 @@ def _context(
         "ciav_number": crisis.ciav_number,
         "cip_number": None,
     }
+
+
+def template_problems(
+    playbooks: Iterable[Playbook],
+    templates: Mapping[str, MessageTemplate],
+    config: EngineConfig,
+    at: datetime,
+) -> list[str]:
+    """Render every template a playbook uses with sample crises: what would hold a step (French)."""
+    problems: list[str] = []
+    names = {"42218": "Saint-Étienne", "42187": "Roanne", "42147": "Montbrison"}
+    for playbook in playbooks:
+        for step in playbook.steps:
+            if step.template is None or step.template not in templates:
+                continue
+            for codes, ciav in ((("42218",), None), (tuple(names), "01 99 00 00 01")):
+                fields: dict[str, Any] = {  # only what messages may read: no plan, no roster
+                    "id": "EXEMPLE",
+                    "kind": playbook.kind,
+                    "mode": Mode.REEL,
+                    "t0": at,
+                    "synergi_ref": "SYNERGI-EXEMPLE",
+                    "communes": codes,
+                    "commune_names": names,
+                    "ciav_number": ciav,
+                }
+                sample = Crisis.model_construct(**fields)
+                try:
+                    render_message(templates[step.template], _context(sample, codes[0], at, config))
+                except RenderError as exc:
+                    problems.append(f"playbook {playbook.kind.value}, étape {step.id} : {exc}")
+                    break
+    return list(dict.fromkeys(problems))
 
 
 # --- compliance checkpoints --------------------------------------------------------------------

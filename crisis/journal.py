@@ -161,6 +161,10 @@ def _who(contact_id: str, role: Role | None, commune: str | None) -> str:
     return parts[0] + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _channel(channel: ChannelName | None) -> str:
     return channel.label if channel is not None else "canal inconnu"
 
@@ -206,7 +210,7 @@ def describe(fact: Fact) -> str:
             provider = f", réf. fournisseur {fact.provider_id}" if fact.provider_id else ""
             reason = f" — {fact.reason}" if fact.reason else ""
             return (
-                f"{_channel(fact.channel).capitalize()} vers "
+                f"{_upper_first(_channel(fact.channel))} vers "
                 f"{_who(fact.contact_id, fact.role, fact.commune)}, essai {fact.attempt} : "
                 f"{OUTCOME_LABELS[fact.outcome]}{provider}{reason}."
             )

@@ -401,3 +401,13 @@ class StepState(_Frozen):
     drafted_by: str = ""
     approved_by: str = ""
     triggered_at: datetime | None = None
+
+
+class OutboxUpdate(_Frozen):
+    """The result of one attempt as written back to its outbox row."""
+
+    outbox_id: int
+    state: OutboxState
+    reason: str = ""
+    provider_id: str | None = None
+    retry_at: datetime | None = None  # next attempt, when the row goes back to pending

@@ -21,6 +21,7 @@ from crisis.model import (
     Fact,
     OutboxItem,
     OutboxState,
+    OutboxUpdate,
     SendMessage,
 )
 from crisis.store import Store
@@ -189,7 +190,7 @@ class Dispatcher:
                 due = tx.next_due(name)
                 if due is not None and due <= now:
                     return True
-            return bool(tx.in_states([OutboxState.SENDING, OutboxState.UNKNOWN]))
+            return False  # `unknown` rows wait for the provider's look-up, not for us
 
     # --- recovery --------------------------------------------------------------------------
 
@@ -207,7 +208,9 @@ class Dispatcher:
             return
         try:
             receipt = await channel.lookup(to_outgoing(item.message))
-        except DeliveryFailed:
+        except DeliveryFailed as exc:
+            if item.state == OutboxState.SENDING:  # left by a crash: mark it for later look-ups
+                self._push(Outcome(item, "unknown", OutboxState.UNKNOWN, reason=exc.public_reason))
             return  # still unknown: looked up again later, never resent blindly
         if receipt is not None:
             self._push(
@@ -336,18 +339,22 @@ class Dispatcher:
         batch, self._results = self._results, []
         now = self.clock.now()
         by_crisis: dict[str, list[tuple[Fact, Actor]]] = defaultdict(list)
+        for result in batch:
+            by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
         with self.store.transaction() as tx:
-            for result in batch:
-                values: dict[str, object] = {
-                    "state": result.state,
-                    "last_error": result.reason[:500],
-                }
-                if result.provider_id:
-                    values["provider_id"] = result.provider_id
-                if result.retry_at is not None:
-                    values["next_attempt_at"] = result.retry_at
-                tx.set_outbox(result.item.id, now, **values)
-                by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
+            tx.record_outcomes(
+                [
+                    OutboxUpdate(
+                        outbox_id=r.item.id,
+                        state=r.state,
+                        reason=r.reason,
+                        provider_id=r.provider_id,
+                        retry_at=r.retry_at,
+                    )
+                    for r in batch
+                ],
+                now,
+            )
             for crisis_id, items in by_crisis.items():
                 tx.append(crisis_id, items, now)
         if any(r.state == OutboxState.PENDING for r in batch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from channels.base import AcknowledgementReport, DeliveryReport, InboundEvent
 from contacts.model import OFFICIAL_ROLES, Directory
@@ -71,7 +71,8 @@ class ActivationRequest:
         """The given key, or one derived from what identifies the activation."""
         if self.idempotency_key:
             return self.idempotency_key
-        raw = f"{self.kind}|{self.t0.isoformat()}|{self.synergi_ref.strip()}|{self.mode}"
+        t0 = self.t0.astimezone(UTC).isoformat()  # the same instant typed in any zone
+        raw = f"{self.kind}|{t0}|{self.synergi_ref.strip()}|{self.mode}"
         return "auto-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -115,6 +116,7 @@ class Orchestrator:
         with self.store.transaction() as tx:
             existing = tx.crisis_by_key(key)
         if existing is not None:
+            _same_activation(existing, request)
             return Activation(existing, created=False)
         now = self.clock.now()
         crisis = self._new_crisis(request, key, now)
@@ -344,6 +346,24 @@ class Orchestrator:
         """The crisis's main courante."""
         with self.store.transaction() as tx:
             return tx.journal(crisis_id)
+
+
+def _same_activation(existing: Crisis, request: ActivationRequest) -> None:
+    """A repeated key must carry the same activation: anything else is refused, never merged."""
+    asked = tuple(dict.fromkeys(c.strip() for c in request.communes if c.strip()))
+    differences = []
+    if existing.kind != request.kind:
+        differences.append("type d'événement")
+    if existing.t0 != request.t0:
+        differences.append("temps 0")
+    if set(existing.communes) != set(asked):
+        differences.append("communes concernées")
+    if differences:
+        raise ActivationError(
+            f"l'événement {existing.id} a déjà été enregistré avec cette clé, mais avec "
+            f"d'autres valeurs ({', '.join(differences)}) : la zone et le T0 sont figés ; "
+            "pour un autre événement, utilisez une autre clé"
+        )
 
 
 def _free_id(tx: Tx, request: ActivationRequest, t0_local: datetime) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -23,11 +23,20 @@ from crisis.model import (
     Mode,
     OutboxItem,
     OutboxState,
+    OutboxUpdate,
     SendMessage,
     StepState,
     StepStatus,
 )
-from crisis.store.tables import AckRow, CrisisRow, JournalRow, OutboxRow, StepRow
+from crisis.store.tables import (
+    OUTBOX,
+    AckRow,
+    CrisisRow,
+    JournalRow,
+    OutboxRow,
+    StepRow,
+    UtcDateTime,
+)
 from playbooks.model import Engagement, EventKind, Plan
 
 
@@ -185,8 +194,8 @@ class Tx:
         """Append facts to the crisis's main courante, chained to its head, in this transaction."""
         if not items:
             return []
-        row = self._row(crisis_id, lock=True)
-        entries = chain(crisis_id, row.journal_seq, row.journal_head or GENESIS, items, at)
+        head_seq, head_hash = self._head(crisis_id)
+        entries = chain(crisis_id, head_seq, head_hash or GENESIS, items, at)
         self.session.execute(
             insert(JournalRow),
             [
@@ -206,8 +215,19 @@ class Tx:
             ],
         )
         self.update_crisis(crisis_id, journal_seq=entries[-1].seq, journal_head=entries[-1].hash)
-        self.session.expire(row)
         return entries
+
+    def _head(self, crisis_id: str) -> tuple[int, str]:
+        """The chain's head, its row locked until commit on PostgreSQL (serialises appends)."""
+        query = select(col(CrisisRow.journal_seq), col(CrisisRow.journal_head)).where(
+            col(CrisisRow.id) == crisis_id
+        )
+        if self.lock_rows:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        if row is None:
+            raise CrisisNotFound(crisis_id)
+        return int(row[0]), str(row[1])
 
     def journal(self, crisis_id: str, types: Iterable[str] | None = None) -> list[JournalEntry]:
         """The crisis's entries in order (optionally only some fact types)."""
@@ -269,56 +289,54 @@ class Tx:
         self, crisis_id: str, cancel: CancelPending, at: datetime
     ) -> list[OutboxItem]:
         """Cancel queued (not yet sending) rows matching the request; returns what was cancelled."""
-        query = select(OutboxRow).where(
-            col(OutboxRow.crisis_id) == crisis_id,
-            col(OutboxRow.state) == OutboxState.PENDING.value,
+        query = select(OUTBOX).where(
+            OUTBOX.c.crisis_id == crisis_id, OUTBOX.c.state == OutboxState.PENDING.value
         )
         if cancel.commune is not None:
-            query = query.where(col(OutboxRow.commune) == cancel.commune)
+            query = query.where(OUTBOX.c.commune == cancel.commune)
         if cancel.engagement is not None:
-            query = query.where(col(OutboxRow.engagement) == cancel.engagement.value)
+            query = query.where(OUTBOX.c.engagement == cancel.engagement.value)
         if cancel.contact_id is not None:
-            query = query.where(col(OutboxRow.contact_id) == cancel.contact_id)
+            query = query.where(OUTBOX.c.contact_id == cancel.contact_id)
         if self.lock_rows:
             query = query.with_for_update(skip_locked=True)
-        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
-        for row in rows:
-            row.state = OutboxState.CANCELLED.value
-            row.last_error = cancel.reason[:500]
-            row.updated_at = at
-        self.session.flush()
-        return [_item(r) for r in rows]
+        items = [_item(r) for r in self.session.execute(query).mappings()]
+        if items:
+            self.session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_([i.id for i in items]))
+                .values(
+                    state=OutboxState.CANCELLED.value, last_error=cancel.reason[:500], updated_at=at
+                )
+            )
+        return items
 
     def claim_due(self, channel: ChannelName, now: datetime, limit: int) -> list[OutboxItem]:
         """Take due pending rows of a channel and mark them `sending` (claimed)."""
         query = (
-            select(OutboxRow)
+            select(OUTBOX)
             .where(
-                col(OutboxRow.state) == OutboxState.PENDING.value,
-                col(OutboxRow.channel) == channel.value,
-                col(OutboxRow.next_attempt_at) <= now,
+                OUTBOX.c.state == OutboxState.PENDING.value,
+                OUTBOX.c.channel == channel.value,
+                OUTBOX.c.next_attempt_at <= now,
             )
-            .order_by(col(OutboxRow.next_attempt_at), col(OutboxRow.id))
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
             .limit(limit)
         )
         if self.lock_rows:
             query = query.with_for_update(skip_locked=True)
-        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
-        if not rows:
+        items = [_item(r) for r in self.session.execute(query).mappings()]
+        if not items:
             return []
-        ids = [r.id for r in rows]
         self.session.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.id).in_(ids))
-            .values(
-                state=OutboxState.SENDING.value,
-                attempts=col(OutboxRow.attempts) + 1,
-                updated_at=now,
-            )
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([i.id for i in items]))
+            .values(state=OutboxState.SENDING.value, attempts=OUTBOX.c.attempts + 1, updated_at=now)
         )
-        for row in rows:
-            self.session.expire(row)
-        return [_item(r) for r in rows]  # reloaded: state `sending`, attempts counted
+        return [
+            i.model_copy(update={"state": OutboxState.SENDING, "attempts": i.attempts + 1})
+            for i in items
+        ]
 
     def next_due(self, channel: ChannelName) -> datetime | None:
         """When the next pending row of a channel falls due."""
@@ -331,17 +349,46 @@ class Tx:
 
     def in_states(self, states: Iterable[OutboxState]) -> list[OutboxItem]:
         """Rows in the given states (recovery after a restart)."""
-        query = select(OutboxRow).where(col(OutboxRow.state).in_([s.value for s in states]))
-        rows: list[OutboxRow] = list(self.session.execute(query).scalars())
-        return [_item(r) for r in rows]
+        query = select(OUTBOX).where(OUTBOX.c.state.in_([s.value for s in states]))
+        return [_item(r) for r in self.session.execute(query).mappings()]
 
     def set_outbox(self, outbox_id: int, at: datetime, **values: Any) -> None:
         """Update one row (state, provider_id, next_attempt_at, last_error)."""
         values["updated_at"] = at
         if isinstance(values.get("state"), OutboxState):
             values["state"] = values["state"].value
+        self.session.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
+
+    def record_outcomes(self, outcomes: Sequence[OutboxUpdate], at: datetime) -> None:
+        """Write many attempts' results in one statement (executemany)."""
+        if not outcomes:
+            return
+        statement = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("u_id"))
+            .values(
+                state=bindparam("u_state"),
+                last_error=bindparam("u_error"),
+                provider_id=func.coalesce(bindparam("u_provider"), OUTBOX.c.provider_id),
+                next_attempt_at=func.coalesce(
+                    bindparam("u_retry_at", type_=UtcDateTime()), OUTBOX.c.next_attempt_at
+                ),
+                updated_at=at,
+            )
+        )
         self.session.execute(
-            update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(**values)
+            statement,
+            [
+                {
+                    "u_id": o.outbox_id,
+                    "u_state": o.state.value,
+                    "u_error": o.reason[:500],
+                    "u_provider": o.provider_id,
+                    "u_retry_at": o.retry_at,
+                }
+                for o in outcomes
+            ],
+            execution_options={"synchronize_session": False},
         )
 
     def find_outbox(
@@ -350,16 +397,12 @@ class Tx:
         """The row a provider callback speaks of."""
         cond: ColumnElement[bool]
         if idempotency_key:
-            cond = col(OutboxRow.idempotency_key) == idempotency_key
+            cond = OUTBOX.c.idempotency_key == idempotency_key
         elif provider_id:
-            cond = (col(OutboxRow.channel) == channel.value) & (
-                col(OutboxRow.provider_id) == provider_id
-            )
+            cond = (OUTBOX.c.channel == channel.value) & (OUTBOX.c.provider_id == provider_id)
         else:
             return None
-        row: OutboxRow | None = (
-            self.session.execute(select(OutboxRow).where(cond)).scalars().first()
-        )
+        row = self.session.execute(select(OUTBOX).where(cond)).mappings().first()
         return None if row is None else _item(row)
 
     def outbox_counts(self, crisis_id: str) -> dict[tuple[str, str], int]:
@@ -435,29 +478,28 @@ def _entry(row: JournalRow) -> JournalEntry:
     )
 
 
-def _item(row: OutboxRow) -> OutboxItem:
-    assert row.id is not None
+def _item(row: RowMapping) -> OutboxItem:
     return OutboxItem(
-        id=row.id,
-        state=OutboxState(row.state),
-        attempts=row.attempts,
-        provider_id=row.provider_id,
+        id=row["id"],
+        state=OutboxState(row["state"]),
+        attempts=row["attempts"],
+        provider_id=row["provider_id"],
         message=SendMessage(
-            idempotency_key=row.idempotency_key,
-            crisis_id=row.crisis_id,
-            step_id=row.step_id,
-            engagement=Engagement(row.engagement),
-            channel=ChannelName(row.channel),
-            contact_id=row.contact_id,
-            address=row.address,
-            display_name=row.display_name,
-            role=Role(row.role) if row.role else None,
-            commune=row.commune,
-            subject=row.subject,
-            body=row.body,
-            html=row.html,
-            valid_until=_opt_utc(row.valid_until),
-            ask_acknowledgement=row.ask_acknowledgement,
-            message_version=row.message_version,
+            idempotency_key=row["idempotency_key"],
+            crisis_id=row["crisis_id"],
+            step_id=row["step_id"],
+            engagement=Engagement(row["engagement"]),
+            channel=ChannelName(row["channel"]),
+            contact_id=row["contact_id"],
+            address=row["address"],
+            display_name=row["display_name"],
+            role=Role(row["role"]) if row["role"] else None,
+            commune=row["commune"],
+            subject=row["subject"],
+            body=row["body"],
+            html=row["html"],
+            valid_until=_opt_utc(row["valid_until"]),
+            ask_acknowledgement=row["ask_acknowledgement"],
+            message_version=row["message_version"],
         ),
     )

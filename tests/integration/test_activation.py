@@ -114,3 +114,21 @@ def test_local_t0_is_stored_as_the_same_instant(app, clock):
         steps = {s.step_id: s for s in tx.steps(crisis.id)}
     assert stored.t0 == clock.now()
     assert steps["alerte_maires"].due_at == clock.now() + minutes(5)
+
+
+def test_same_key_with_another_area_is_refused_not_merged(app, clock):
+    """A repeated key with other communes is an error: the area frozen at T0 never changes silently."""
+    first = activate(app, clock.now(), idempotency_key="api-7")
+    with pytest.raises(ActivationError, match="communes concernées"):
+        activate(app, clock.now(), idempotency_key="api-7", communes=("42218",))
+    with app.store.transaction() as tx:
+        assert tx.crisis_ids(open_only=False) == [first.crisis.id]
+
+
+def test_same_instant_typed_in_another_zone_is_the_same_activation(app, clock):
+    """02:10 Paris and 01:10 UTC are one T0: the derived key does not depend on the zone."""
+    from zoneinfo import ZoneInfo
+
+    first = activate(app, clock.now())
+    again = activate(app, clock.now().astimezone(ZoneInfo("Europe/Paris")))
+    assert not again.created and again.crisis.id == first.crisis.id

@@ -228,3 +228,24 @@ async def test_every_outbox_row_has_a_unique_idempotency_key(app, clock):
         _queue(app.store, crisis.id, clock, 1)
     assert sum(_states(app, crisis.id).values()) == 1
     assert OutboxState.PENDING.value in _states(app, crisis.id)
+
+
+class UnreachableProvider(ScriptedChannel):
+    """A provider whose look-up API is down."""
+
+    async def lookup(self, message: OutgoingMessage) -> Receipt | None:
+        raise DeliveryFailed("API du fournisseur injoignable", retryable=True)
+
+
+async def test_crash_leftover_that_cannot_be_looked_up_is_kept_unknown_not_resent(app, clock):
+    """A row left `sending` by a crash, with the provider's look-up down, is never sent blindly."""
+    crisis = activate(app, clock.now()).crisis
+    _queue(app.store, crisis.id, clock, 1)
+    with app.store.transaction() as tx:
+        claimed = tx.claim_due(ChannelName.EMAIL, clock.now(), 10)  # then the process "died"
+    assert len(claimed) == 1
+    channel = UnreachableProvider(ChannelName.EMAIL)
+    await _run(_dispatcher(app, channel), clock, rounds=2)
+    assert channel.calls == []
+    assert _states(app, crisis.id)["unknown"] == 1
+    assert [a.outcome for a in _attempts(app, crisis.id)] == ["unknown"]

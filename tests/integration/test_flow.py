@@ -107,3 +107,28 @@ def test_fanout_slower_than_t0_plus_45_is_warned(app, clock):
         if e.fact.code == "debit"
     ]
     assert warnings and "T0+45" in warnings[0]
+
+
+def test_ciav_number_is_refused_outside_an_attack(app, clock):
+    """The CIAV number belongs to terror attacks only."""
+    crisis = activate(app, clock.now()).crisis
+    with pytest.raises(Refused, match="attentat"):
+        app.orchestrator.set_ciav_number(crisis.id, "01 99 00 00 02", DIRCAB)
+
+
+async def test_attack_relays_the_ciav_number_once_given(app, clock):
+    """The CIAV relay waits for the number, then publishes it on every public channel."""
+    from playbooks.model import EventKind
+
+    crisis = activate(app, clock.now(), kind=EventKind.ATTENTAT).crisis
+    await advance(app, clock, 25)
+    entries = journal(app, crisis.id)
+    assert any(e.fact.step_id == "relais_ciav" for e in of_type(entries, "StepHeld"))
+    app.orchestrator.set_ciav_number(crisis.id, "01 99 00 00 02", DIRCAB)
+    await advance(app, clock, 1)
+    queued = [
+        e.fact
+        for e in of_type(journal(app, crisis.id), "MessagesQueued")
+        if e.fact.step_id == "relais_ciav"
+    ]
+    assert {q.channel.value for q in queued} == {"website", "x", "facebook", "app"}

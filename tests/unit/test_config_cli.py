@@ -129,3 +129,20 @@ def test_channel_block_keeps_the_channels_own_default_rate():
     settings = load_settings(_write("[channels.sms]\nconcurrency = 3\n"))
     assert settings.channels["sms"].rate_per_second == 10.0
     assert settings.channels["sms"].concurrency == 3
+
+
+def test_template_with_unknown_variable_fails_check_config(tmp_path: Path):
+    """check-config renders every template with sample crises: an unknown variable is named."""
+    library, templates = _library(tmp_path)
+    path = templates / "alerte_elus.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{{ prefecture }}", "{{ prefectur }}", 1), encoding="utf-8")
+    assert "{{ prefectur }}" in path.read_text(encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[playbooks]\nlibrary_dir = "{library}"\ntemplates_dir = "{templates}"\n', encoding="utf-8"
+    )
+    result = _check(config)
+    assert result.returncode == 1
+    out = " ".join(result.stderr.split())
+    assert "alerte_elus" in out and "prefectur" in out

@@ -1,0 +1,107 @@
+"""Pure decisions of the engine, without database or clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from contacts.demo import demo_directory
+from contacts.geography import load_communes
+from crisis.engine import Acknowledge, CrisisState, EngineConfig, Tick, decide
+from crisis.model import (
+    Actor,
+    CancelPending,
+    Crisis,
+    Interface,
+    Mode,
+    SendMessage,
+    StepState,
+    StepStatus,
+)
+from playbooks.loader import load_library
+from playbooks.model import EventKind
+from playbooks.planner import plan
+from tests.conftest import T0
+
+CONFIG = EngineConfig(
+    prefecture="Préfecture de la Loire", timezone=ZoneInfo("Europe/Paris"), public_addresses={}
+)
+AGENT = Actor(name="agent", interface=Interface.CLI)
+
+
+def _state(templates=None, acknowledged=None) -> CrisisState:
+    library = load_library()
+    templates = templates or library.templates
+    codes = ("42218", "42187")
+    communes = [c for c in load_communes() if c.code_insee in codes]
+    directory = demo_directory(communes)
+    crisis = Crisis(
+        id="C1",
+        kind=EventKind.INONDATION,
+        mode=Mode.REEL,
+        t0=T0,
+        synergi_ref="S",
+        communes=codes,
+        commune_names={c.code_insee: c.nom for c in communes},
+        recorded_by=AGENT,
+        recorded_at=T0,
+        idempotency_key="k",
+        plan=plan(library.playbooks[EventKind.INONDATION], templates, T0, source="x"),
+        roster=directory.contacts,
+    )
+    steps = tuple(StepState(step_id=p.step.id, due_at=p.due_at) for p in crisis.plan.steps)
+    return CrisisState(crisis=crisis, steps=steps, acknowledged=acknowledged or {})
+
+
+def test_tick_at_t0_pages_the_on_call_and_wakes_at_the_next_due_time():
+    """At T0 only the T0 step runs; the next wake-ups are the later due times and checkpoints."""
+    decision = decide(_state(), Tick(), T0, CONFIG)
+    assert {s.step_id for s in decision.steps.values()} == {"alerte_astreinte"}
+    sends = [i for i in decision.intents if isinstance(i, SendMessage)]
+    assert sends and {s.step_id for s in sends} == {"alerte_astreinte"}
+    assert all(s.valid_until and s.valid_until > T0 for s in sends)
+    assert (
+        T0 + timedelta(minutes=5) in decision.wakeups
+        and T0 + timedelta(minutes=30) in decision.wakeups
+    )
+
+
+def test_fallback_skips_communes_already_reached():
+    """The adjoints' fallback calls only communes where no official acknowledged."""
+    state = _state(acknowledged={"maire-42218": "42218"})
+    decision = decide(state, Tick(), T0 + timedelta(minutes=20), CONFIG)
+    fallback = [
+        i
+        for i in decision.intents
+        if isinstance(i, SendMessage) and i.step_id == "relance_adjoints"
+    ]
+    assert fallback and {m.commune for m in fallback} == {"42187"}
+
+
+def test_acknowledgement_by_an_official_cancels_the_communes_queue_once():
+    """The first acknowledgement is a fact and cancels the commune's alerts; a repeat changes nothing."""
+    first = decide(_state(), Acknowledge(contact_id="adjoint1-42218", actor=AGENT), T0, CONFIG)
+    cancels = [i for i in first.intents if isinstance(i, CancelPending)]
+    assert cancels and cancels[0].commune == "42218"
+    again = decide(
+        _state(acknowledged={"adjoint1-42218": "42218"}),
+        Acknowledge(contact_id="adjoint1-42218", actor=AGENT),
+        T0,
+        CONFIG,
+    )
+    assert not [f for f, _ in again.facts if f.type == "AcknowledgementReceived"]
+    assert not [i for i in again.intents if isinstance(i, CancelPending)]
+
+
+def test_broken_template_holds_the_step_instead_of_failing():
+    """A template that cannot be rendered holds its step with the reason; nothing is half-queued."""
+    library = load_library()
+    broken = dict(library.templates)
+    broken["alerte_astreinte"] = broken["alerte_astreinte"].model_copy(
+        update={"short": "{{ inconnu }}"}
+    )
+    decision = decide(_state(templates=broken), Tick(), T0, CONFIG)
+    held = decision.steps["alerte_astreinte"]
+    assert held.status == StepStatus.HELD and "modèle" in held.hold_reason
+    assert not [i for i in decision.intents if isinstance(i, SendMessage)]
+    assert [f.type for f, _ in decision.facts] == ["StepHeld"]
