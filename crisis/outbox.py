@@ -123,7 +123,8 @@ class Dispatcher:
         clock: Clock,
         *,
         retry: RetryPolicy | None = None,
-        flush_every: float = 0.1,
+        flush_every: float = 0.25,
+        flush_batch: int = 100,
         reconcile_every: int = 20,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
@@ -135,6 +136,7 @@ class Dispatcher:
         self.clock = clock
         self.retry = retry or RetryPolicy()
         self.flush_every = flush_every
+        self.flush_batch = flush_batch
         self.reconcile_every = reconcile_every
         self.on_outcome = on_outcome
         self._buckets = {
@@ -318,12 +320,20 @@ class Dispatcher:
             self.on_outcome(outcome)
 
     async def _writer(self, stop: asyncio.Event) -> None:
-        ticks = 0
+        # small batches under load keep the event loop responsive; a quiet channel costs
+        # one transaction per `flush_every`, whatever its rate
+        step = min(0.05, self.flush_every)
+        waited = 0.0
+        flushes = 0
         while not stop.is_set():
-            await asyncio.sleep(self.flush_every)
+            await asyncio.sleep(step)
+            waited += step
+            if len(self._results) < self.flush_batch and waited < self.flush_every:
+                continue
+            waited = 0.0
             self.flush()
-            ticks += 1
-            if ticks % self.reconcile_every == 0:
+            flushes += 1
+            if flushes % self.reconcile_every == 0:
                 await self._reconcile_unknown()
 
     async def _reconcile_unknown(self) -> None:

@@ -39,6 +39,8 @@ from crisis.store.tables import (
 )
 from playbooks.model import Engagement, EventKind, Plan
 
+ENQUEUE_CHUNK = 2000
+
 
 class DuplicateKey(Exception):
     """A row with the same unique key exists (for instance a concurrent identical activation)."""
@@ -265,25 +267,24 @@ class Tx:
 
     def enqueue(self, messages: Sequence[SendMessage], at: datetime) -> None:
         """Write intents to the outbox (one row per recipient and channel)."""
-        if not messages:
-            return
-        self.session.execute(
-            insert(OutboxRow),
-            [
-                {
-                    **m.model_dump(exclude={"engagement", "channel", "role"}),
-                    "engagement": m.engagement.value,
-                    "channel": m.channel.value,
-                    "role": m.role.value if m.role else None,
-                    "state": OutboxState.PENDING.value,
-                    "attempts": 0,
-                    "next_attempt_at": at,
-                    "created_at": at,
-                    "updated_at": at,
-                }
-                for m in messages
-            ],
-        )
+        for start in range(0, len(messages), ENQUEUE_CHUNK):  # bounded parameter lists
+            self.session.execute(
+                insert(OUTBOX),
+                [
+                    {
+                        **m.model_dump(exclude={"engagement", "channel", "role"}),
+                        "engagement": m.engagement.value,
+                        "channel": m.channel.value,
+                        "role": m.role.value if m.role else None,
+                        "state": OutboxState.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": at,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                    for m in messages[start : start + ENQUEUE_CHUNK]
+                ],
+            )
 
     def cancel_pending(
         self, crisis_id: str, cancel: CancelPending, at: datetime
