@@ -19,6 +19,7 @@ from rich.table import Table
 from crisis import compliance
 from crisis.bootstrap import App, build, engine_config
 from crisis.clock import SystemClock
+from crisis.demo import DEMO_SEED, run_demo
 from crisis.engine import Refused, template_problems
 from crisis.journal import verify
 from crisis.model import Actor, Interface, Mode, Verdict
@@ -372,11 +373,12 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Dossier de la démonstration (recréé).")] = Path(
         "var/demo"
     ),
+    seed: Annotated[
+        int, typer.Option(help="Graine : qui répond et quand (même graine, même démo).")
+    ] = DEMO_SEED,
 ) -> None:
     """Démonstration : inondation dans la Loire, horloge accélérée, canaux simulés."""
-    from crisis.demo import run_demo
-
-    raise typer.Exit(run_demo(speed=speed, data_dir=data_dir, console=console))
+    raise typer.Exit(run_demo(speed=speed, data_dir=data_dir, console=console, seed=seed))
 
 
 def main() -> None:

@@ -23,14 +23,15 @@ from crisis.settings import ChannelSettings, DatabaseSettings, Settings, Simulat
 from playbooks.model import EventKind
 
 DEMO_EPCI = "244200770"  # Saint-Étienne Métropole: the Furan and the Gier
+DEMO_SEED = 1  # who answers and when: the same seed replays the same demo
 DIRCAB = Actor(name="Directeur de cabinet (démo)", interface=Interface.CLI)
 
 
-def demo_settings(data_dir: Path) -> Settings:
+def demo_settings(data_dir: Path, seed: int = DEMO_SEED) -> Settings:
     """Simulated channels where some people answer, some never do."""
     base = Settings()
-    voice = SimulationSettings(latency_ms=300, ack_rate=0.6, ack_delay_s=(60, 900), seed=7)
-    sms = SimulationSettings(latency_ms=150, ack_rate=0.25, ack_delay_s=(120, 1200), seed=7)
+    voice = SimulationSettings(latency_ms=300, ack_rate=0.6, ack_delay_s=(60, 900), seed=seed)
+    sms = SimulationSettings(latency_ms=150, ack_rate=0.25, ack_delay_s=(120, 1200), seed=seed)
     quiet = SimulationSettings(latency_ms=200)
     channels = {
         name: ChannelSettings(
@@ -49,13 +50,13 @@ def demo_settings(data_dir: Path) -> Settings:
     )
 
 
-def run_demo(*, speed: float, data_dir: Path, console: Console) -> int:
+def run_demo(*, speed: float, data_dir: Path, console: Console, seed: int = DEMO_SEED) -> int:
     """Run the demo; 0 when the journal verifies at the end."""
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
     clock = AcceleratedClock(speed=speed)
-    app = build(demo_settings(data_dir), clock=clock)
+    app = build(demo_settings(data_dir, seed), clock=clock)
     communes = [c.code_insee for c in app.directory().communes if c.epci == DEMO_EPCI]
     console.print(
         f"[bold]Démonstration[/bold] : crue du Furan et du Gier, {len(communes)} communes de "
