@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -140,6 +141,17 @@ def _screen(app: App, crisis_id: str) -> Group:
     return Group(head, table, sent)
 
 
+def _crisis_command() -> str:
+    """How the user can call `crisis` from their shell (the venv may not be on their PATH)."""
+    if shutil.which("crisis") == str(Path(sys.executable).parent / "crisis"):
+        beside = Path(sys.executable).parent / "crisis"
+        try:
+            return str(beside.relative_to(Path.cwd()))
+        except ValueError:
+            return str(beside)
+    return "crisis"
+
+
 def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int:
     from crisis.cli import render_verdicts
 
@@ -168,5 +180,7 @@ def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int
         f"Main courante : {len(entries)} entrées, "
         + ("[green]chaînage intègre[/green]" if not problems else "[red]ALTÉRÉE[/red]")
     )
-    console.print(f"Pour la relire : crisis journal {crisis_id} --config {config}")
+    command = _crisis_command()
+    console.print(f"Pour la relire : {command} journal {crisis_id} --config {config}")
+    console.print(f"Pour vérifier son chaînage : {command} journal verify --config {config}")
     return 1 if problems or not final else 0

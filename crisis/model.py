@@ -163,6 +163,9 @@ class ApprovalRefused(_Frozen):
     reason: str
 
 
+AttemptOutcome = Literal["sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled"]
+
+
 class DeliveryAttempted(_Frozen):
     """One attempt to send one message, and its outcome."""
 
@@ -175,9 +178,34 @@ class DeliveryAttempted(_Frozen):
     commune: str | None = None
     role: Role | None = None
     attempt: int
-    outcome: Literal["sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled"]
+    outcome: AttemptOutcome
     provider_id: str | None = None
     reason: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        message: SendMessage,
+        *,
+        attempt: int,
+        outcome: AttemptOutcome,
+        provider_id: str | None = None,
+        reason: str = "",
+    ) -> DeliveryAttempted:
+        """The attempt fact for an outbox message (recipient named by id only)."""
+        return cls(
+            outbox_key=message.idempotency_key,
+            step_id=message.step_id,
+            engagement=message.engagement,
+            channel=message.channel,
+            contact_id=message.contact_id,
+            commune=message.commune,
+            role=message.role,
+            attempt=attempt,
+            outcome=outcome,
+            provider_id=provider_id,
+            reason=reason,
+        )
 
 
 class DeliveryReported(_Frozen):

@@ -9,13 +9,13 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from channels.base import Channel, ChannelName, DeliveryFailed, OutgoingMessage, Receipt, Recipient
 from crisis.clock import Clock
 from crisis.model import (
     SYSTEM,
     Actor,
+    AttemptOutcome,
     CancelPending,
     DeliveryAttempted,
     Fact,
@@ -74,9 +74,6 @@ class TokenBucket:
                 self.tokens = max(0.0, self.tokens - 1.0)
                 return
             await self.clock.sleep(max(1e-6, (1.0 - self.tokens) / self.rate))
-
-
-AttemptOutcome = Literal["sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -372,15 +369,8 @@ class Dispatcher:
 
 
 def _attempt_fact(result: Outcome) -> DeliveryAttempted:
-    message = result.item.message
-    return DeliveryAttempted(
-        outbox_key=message.idempotency_key,
-        step_id=message.step_id,
-        engagement=message.engagement,
-        channel=message.channel,
-        contact_id=message.contact_id,
-        commune=message.commune,
-        role=message.role,
+    return DeliveryAttempted.of(
+        result.item.message,
         attempt=max(1, result.item.attempts),
         outcome=result.outcome,
         provider_id=result.provider_id,

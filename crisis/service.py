@@ -260,9 +260,9 @@ class Orchestrator:
                 return
             message = item.message
             if isinstance(event, DeliveryReport):
-                if item.state == OutboxState.DELIVERED and event.delivered:
-                    return  # the same callback twice is one fact
                 state = OutboxState.DELIVERED if event.delivered else OutboxState.FAILED
+                if item.state == state:
+                    return  # the same callback twice is one fact
                 tx.set_outbox(item.id, now, state=state)
                 tx.append(
                     message.crisis_id,
@@ -284,7 +284,10 @@ class Orchestrator:
                     step_id=message.step_id,
                     eta_minutes=event.eta_minutes,
                 )
-                self._react(tx, message.crisis_id, ack, now)
+                try:
+                    self._react(tx, message.crisis_id, ack, now)
+                except Refused:
+                    return  # a public post or a closed crisis: nobody to count, nothing to record
 
     # --- applying decisions ------------------------------------------------------------------
 
@@ -388,15 +391,6 @@ def _reported(message: SendMessage, event: DeliveryReport) -> DeliveryReported:
 
 
 def _cancelled(message: SendMessage, attempts: int, cancel: CancelPending) -> DeliveryAttempted:
-    return DeliveryAttempted(
-        outbox_key=message.idempotency_key,
-        step_id=message.step_id,
-        engagement=message.engagement,
-        channel=message.channel,
-        contact_id=message.contact_id,
-        commune=message.commune,
-        role=message.role,
-        attempt=attempts + 1,
-        outcome="cancelled",
-        reason=cancel.reason,
+    return DeliveryAttempted.of(
+        message, attempt=attempts + 1, outcome="cancelled", reason=cancel.reason
     )

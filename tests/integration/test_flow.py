@@ -132,3 +132,35 @@ async def test_attack_relays_the_ciav_number_once_given(app, clock):
         if e.fact.step_id == "relais_ciav"
     ]
     assert {q.channel.value for q in queued} == {"website", "x", "facebook", "app"}
+
+
+async def test_provider_callbacks_twice_are_one_fact_each(app, clock):
+    """The same receipt or acknowledgement delivered twice by the provider is journaled once."""
+    from channels.base import AcknowledgementReport, ChannelName, DeliveryReport
+
+    crisis = activate(app, clock.now()).crisis
+    await advance(app, clock, 1)
+    with app.store.transaction() as tx:
+        key = f"{crisis.id}:alerte_astreinte:cell-dircab:sms:v1"
+        item = tx.find_outbox(channel=ChannelName.SMS, idempotency_key=key)
+    assert item is not None and item.provider_id
+    receipt = DeliveryReport(
+        channel=item.message.channel,
+        provider_id=item.provider_id,
+        delivered=False,
+        reason="hors réseau",
+    )
+    ack = AcknowledgementReport(channel=item.message.channel, provider_id=item.provider_id)
+    for event in (receipt, receipt, ack, ack):
+        await app.orchestrator.receive(event)
+    entries = journal(app, crisis.id)
+    reports = [
+        e
+        for e in of_type(entries, "DeliveryReported")
+        if e.fact.outbox_key == key and not e.fact.delivered
+    ]
+    acks = [
+        e for e in of_type(entries, "AcknowledgementReceived") if e.fact.contact_id == "cell-dircab"
+    ]
+    assert len(reports) == 1
+    assert len(acks) == 1 and acks[0].actor.interface.value == "fournisseur"
