@@ -53,7 +53,7 @@ def _settings(config: Path | None) -> Settings:
         return load_settings(config, os.environ)
     except SettingsError as exc:
         for line in exc.problems:
-            err.print(f"[red]Configuration invalide[/red] — {line}")
+            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
         raise typer.Exit(2) from None
 
 
@@ -61,12 +61,12 @@ def _app(config: Path | None) -> App:
     try:
         return build(_settings(config))
     except PlaybookErrors as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]Erreur :[/red] {message}")
+    err.print(f"[red]Erreur :[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -254,7 +254,7 @@ def _verify(application: App, crisis_id: str | None, *, quiet: bool = False) -> 
             try:
                 stored, head_seq, head_hash = tx.stored_journal(cid)
             except CrisisNotFound as exc:
-                err.print(f"[red]{exc}[/red]")
+                err.print(f"[red]{escape(str(exc))}[/red]")
                 return 1
             problems = verify(cid, stored, head_seq, head_hash)
             if quiet:
@@ -356,7 +356,7 @@ def check_config(config: ConfigOption = None) -> None:
             SystemClock().now(),
         )
     for line in problems:
-        err.print(f"[red]Playbook invalide[/red] — {line}")
+        err.print(f"[red]Playbook invalide[/red] — {escape(line)}")
     if problems:
         raise typer.Exit(1)
     console.print(
