@@ -7,13 +7,21 @@ import asyncio
 from crisis.bootstrap import App
 
 
-def resume(app: App) -> list[str]:
-    """Re-arm every open crisis from the database; overdue steps run now and are journaled late."""
+def resume(app: App, known: set[str] | None = None) -> list[str]:
+    """Re-arm open crises from the database; overdue steps run now and are journaled late.
+
+    With `known` (the crises this process already armed), only new crises and those with a step
+    overdue are ticked: a large crisis is not reloaded every few seconds for nothing.
+    """
     with app.store.transaction() as tx:
         open_ids = tx.crisis_ids(open_only=True)
-    for crisis_id in open_ids:
+        due = tx.crisis_ids_due(app.clock.now()) if known is not None else set()
+    ticked = [c for c in open_ids if known is None or c not in known or c in due]
+    for crisis_id in ticked:
         app.orchestrator.tick(crisis_id)
-    return open_ids
+    if known is not None:
+        known.update(open_ids)
+    return ticked
 
 
 async def serve(app: App, stop: asyncio.Event, *, rescan_every: float = 5.0) -> None:
@@ -24,17 +32,18 @@ async def serve(app: App, stop: asyncio.Event, *, rescan_every: float = 5.0) -> 
     """
     app.alarm.start()
     try:
-        resume(app)
-        watcher = asyncio.create_task(_rescan(app, stop, rescan_every))
+        known: set[str] = set()
+        resume(app, known)
+        watcher = asyncio.create_task(_rescan(app, stop, rescan_every, known))
         await app.dispatcher.run(stop)
         await watcher
     finally:
         app.alarm.shutdown()
 
 
-async def _rescan(app: App, stop: asyncio.Event, every: float) -> None:
+async def _rescan(app: App, stop: asyncio.Event, every: float, known: set[str]) -> None:
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
         except TimeoutError:
-            resume(app)
+            resume(app, known)

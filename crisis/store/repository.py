@@ -99,6 +99,20 @@ class Tx:
         ids: list[str] = list(self.session.execute(query).scalars())
         return ids
 
+    def crisis_ids_due(self, now: datetime) -> set[str]:
+        """Open crises with a planned step already due (what an alarm should have woken)."""
+        query = (
+            select(col(StepRow.crisis_id))
+            .join(CrisisRow, col(CrisisRow.id) == col(StepRow.crisis_id))
+            .where(
+                col(CrisisRow.closed_at).is_(None),
+                col(StepRow.state) == "planned",
+                col(StepRow.due_at) <= now,
+            )
+            .distinct()
+        )
+        return set(self.session.execute(query).scalars())
+
     def id_taken(self, crisis_id: str) -> bool:
         """Whether a crisis already has this id."""
         return self.session.get(CrisisRow, crisis_id) is not None

@@ -164,3 +164,15 @@ async def test_provider_callbacks_twice_are_one_fact_each(app, clock):
     ]
     assert len(reports) == 1
     assert len(acks) == 1 and acks[0].actor.interface.value == "fournisseur"
+
+
+async def test_rescan_picks_up_new_crises_and_missed_alarms_only(app, clock):
+    """The periodic re-scan ticks crises it has not seen and those with an overdue step, not the rest."""
+    first = activate(app, clock.now()).crisis
+    known: set[str] = set()
+    assert resume(app, known) == [first.id]
+    assert resume(app, known) == []  # nothing new, nothing overdue
+    clock.advance(6 * 60)  # the T0+5 steps fell due and no alarm rang (another process, lost alarm)
+    assert resume(app, known) == [first.id]
+    triggered = {e.fact.step_id for e in of_type(journal(app, first.id), "StepTriggered")}
+    assert "alerte_maires" in triggered
