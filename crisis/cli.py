@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
+from contacts.cog import CogError, load_extract
 from crisis import compliance
 from crisis.bootstrap import App, build, engine_config
 from crisis.clock import SystemClock
@@ -93,7 +96,13 @@ def activate(
     t0: Annotated[str, typer.Option(help="Heure d'activation du COD dans SYNERGI (ex. 02:10).")],
     synergi: Annotated[str, typer.Option(help="Référence SYNERGI de l'événement.")],
     communes: Annotated[
-        str, typer.Option(help="Codes INSEE des communes concernées, séparés par des virgules.")
+        str,
+        typer.Option(
+            "--communes",
+            "--zone",
+            help="Zone concernée, éléments séparés par des virgules : codes INSEE (42218), "
+            "arr:421 (arrondissement), epci:244200770 (EPCI), dep (tout le département).",
+        ),
     ],
     by: ByOption,
     exercise: Annotated[
@@ -102,11 +111,21 @@ def activate(
     key: Annotated[
         str | None, typer.Option(help="Clé d'idempotence (par défaut : type, T0, SYNERGI).")
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Ne pas demander de confirmer la liste des communes."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Enregistrer l'activation du COD (temps 0) et lancer le playbook."""
     application = _app(config)
     tz = ZoneInfo(application.settings.prefecture.timezone)
+    try:
+        spec = parse_area(communes)
+        area = resolve_area(spec, load_extract(application.settings.directory.communes_file))
+    except (AreaError, CogError) as exc:
+        raise _fail(str(exc)) from None
+    _confirm_area(area, yes)
     try:
         when = parse_t0(t0, tz, application.clock.now())
         result = application.orchestrator.activate(
@@ -114,7 +133,8 @@ def activate(
                 kind=kind,
                 t0=when,
                 synergi_ref=synergi,
-                communes=[c for c in communes.split(",") if c.strip()],
+                communes=area.codes,
+                area=spec.as_text(),
                 recorded_by=Actor(name=by, interface=Interface.CLI),
                 mode=Mode.EXERCICE if exercise else Mode.REEL,
                 idempotency_key=key,
@@ -134,6 +154,19 @@ def activate(
             "(aucun doublon créé)."
         )
     console.print("Les envois partent quand le service tourne : [bold]crisis run[/bold].")
+
+
+def _confirm_area(area: ResolvedArea, yes: bool) -> None:
+    """Show the resolved communes; T0 is recorded only once the agent has seen them."""
+    console.print(f"Zone : {area.summary()}")
+    listed = [f"{code} {area.names.get(code, '')}".strip() for code in area.codes]
+    console.print("  " + ", ".join(listed[:120]) + (" …" if len(listed) > 120 else ""))
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise _fail("vérifiez la liste des communes puis relancez avec --yes", code=2)
+    if not typer.confirm("Enregistrer le temps 0 pour ces communes ?", default=False):
+        raise _fail("rien n'a été enregistré")
 
 
 @app.command()

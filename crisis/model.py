@@ -97,6 +97,7 @@ class CodActivated(_Frozen):
     t0: datetime
     synergi_ref: str
     communes: tuple[str, ...]
+    area: str = ""  # the area as the agent gave it (codes, arr:, epci:, dep), resolved above
     playbook_title: str
     playbook_version: int
     playbook_digest: str

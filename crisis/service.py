@@ -66,6 +66,7 @@ class ActivationRequest:
     recorded_by: Actor
     mode: Mode = Mode.REEL
     idempotency_key: str | None = None
+    area: str = ""  # how the area was given, kept in the journal next to the resolved communes
 
     def key(self) -> str:
         """The given key, or one derived from what identifies the activation."""
@@ -124,7 +125,11 @@ class Orchestrator:
             with self.store.transaction() as tx:
                 steps = [StepState(step_id=p.step.id, due_at=p.due_at) for p in crisis.plan.steps]
                 tx.insert_crisis(crisis, steps)
-                tx.append(crisis.id, [(self._activated_fact(crisis), crisis.recorded_by)], now)
+                tx.append(
+                    crisis.id,
+                    [(self._activated_fact(crisis, request.area), crisis.recorded_by)],
+                    now,
+                )
                 warnings = project_fanout(crisis, self.channel_rates)
                 tx.append(
                     crisis.id,
@@ -186,7 +191,7 @@ class Orchestrator:
         )
 
     @staticmethod
-    def _activated_fact(crisis: Crisis) -> CodActivated:
+    def _activated_fact(crisis: Crisis, area: str = "") -> CodActivated:
         plan = crisis.plan
         return CodActivated(
             crisis_id=crisis.id,
@@ -195,6 +200,7 @@ class Orchestrator:
             t0=crisis.t0,
             synergi_ref=crisis.synergi_ref,
             communes=crisis.communes,
+            area=area,
             playbook_title=plan.playbook_title,
             playbook_version=plan.playbook_version,
             playbook_digest=plan.playbook_digest,

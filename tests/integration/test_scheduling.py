@@ -70,6 +70,7 @@ def test_status_shows_the_clock_and_each_engagement(tmp_path: Path):
             "42218",
             "--by",
             "Agent",
+            "--yes",
             "--config",
             str(config),
         ],

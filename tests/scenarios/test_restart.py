@@ -86,6 +86,7 @@ def test_sigkill_mid_fanout_then_restart_sends_everything_once(tmp_path: Path):
             ",".join(communes),
             "--by",
             "test",
+            "--yes",
         ],
         env=env,
         check=True,

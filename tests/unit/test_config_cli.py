@@ -79,6 +79,7 @@ def test_broken_playbook_stops_every_command(tmp_path: Path):
             "42218",
             "--by",
             "x",
+            "--yes",
             "--config",
             str(config),
         ],
