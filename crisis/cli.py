@@ -18,9 +18,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
+from contacts.check import check_directory, quorum_shortfall
 from contacts.cog import CogError, load_extract
 from crisis import compliance
-from crisis.bootstrap import App, build, engine_config
+from crisis.bootstrap import App, build, build_directory, engine_config
 from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
 from crisis.engine import Refused, template_problems
@@ -367,6 +368,34 @@ def list_crises(config: ConfigOption = None) -> None:
                 "clos" if c.closed_at else "ouvert",
             )
     console.print(table)
+
+
+contacts_app = typer.Typer(help="Annuaire : élus, astreinte, liste de rappel, presse.")
+app.add_typer(contacts_app, name="contacts")
+
+
+@contacts_app.command(name="check")
+def contacts_check(config: ConfigOption = None) -> None:
+    """Vérifier l'annuaire : communes injoignables, doublons, lignes fixes, astreinte, quorum."""
+    settings = _settings(config)
+    try:
+        library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
+    except PlaybookErrors as exc:
+        raise _fail(str(exc), code=2) from None
+    directory = build_directory(settings)()
+    findings = check_directory(directory)
+    for kind, playbook in library.playbooks.items():
+        findings += quorum_shortfall(directory, playbook.quorum, label=f"playbook {kind.label}")
+    console.print(
+        f"Annuaire : {len(directory.communes)} communes, {len(directory.contacts)} contacts."
+    )
+    errors = [f for f in findings if f.severity == "erreur"]
+    for finding in sorted(findings, key=lambda f: f.severity != "erreur"):
+        colour = "red" if finding.severity == "erreur" else "yellow"
+        console.print(f"[{colour}]{finding.severity}[/{colour}] — {escape(finding.message)}")
+    if not findings:
+        console.print("[green]Aucun problème trouvé.[/green]")
+    raise typer.Exit(1 if errors else 0)
 
 
 @app.command(name="check-config")
