@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from channels.base import Channel, ChannelName, InboundEvent
+from channels.base import Channel, ChannelName, InboundSink
 from channels.simulated import SimulatedChannel, Simulation
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
@@ -58,7 +58,7 @@ def build_channel(
     config: ChannelSettings,
     settings: Settings,
     clock: Clock,
-    inbound: Callable[[InboundEvent], object],
+    inbound: InboundSink,
 ) -> Channel:
     """One channel as configured (only simulated providers exist so far)."""
     sim = config.simulation
@@ -75,7 +75,7 @@ def build_channel(
             seed=sim.seed,
         ),
         log_path=log_dir / f"{name.value}.jsonl",
-        inbound=inbound,  # type: ignore[arg-type]
+        inbound=inbound,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -74,22 +74,18 @@ def run_demo(*, speed: float, data_dir: Path, console: Console, seed: int = DEMO
         )
     )
     crisis_id = activation.crisis.id
-    asyncio.run(_run(app, crisis_id, console))
+    asyncio.run(_run(app, crisis_id, activation.crisis.t0, console))
     return _conclude(app, crisis_id, data_dir, console)
 
 
-async def _run(app: App, crisis_id: str, console: Console) -> None:
+async def _run(app: App, crisis_id: str, t0: datetime, console: Console) -> None:
     stop = asyncio.Event()
     server = asyncio.create_task(serve(app, stop))
-    t0 = app.orchestrator.journal(crisis_id)[0].fact.t0  # type: ignore[union-attr]
     with Live(console=console, refresh_per_second=4, transient=False) as live:
-        while True:
+        while app.clock.now() < t0 + timedelta(minutes=61):
             await asyncio.sleep(0.25)
             _approve_when_ready(app, crisis_id)
-            live.update(_screen(app, crisis_id))
-            done = app.clock.now() >= t0 + timedelta(minutes=61)
-            if done:
-                break
+            live.update(_screen(app, crisis_id, t0))
     stop.set()
     await server
 
@@ -104,12 +100,11 @@ def _approve_when_ready(app: App, crisis_id: str) -> None:
             app.orchestrator.approve(crisis_id, step.step_id, DIRCAB)
 
 
-def _screen(app: App, crisis_id: str) -> Group:
+def _screen(app: App, crisis_id: str, t0: datetime) -> Group:
     now = app.clock.now()
     with app.store.transaction() as tx:
         entries = tx.journal(crisis_id)
         counts = tx.outbox_counts(crisis_id)
-    t0 = entries[0].fact.t0  # type: ignore[union-attr]
     minutes = (now - t0).total_seconds() / 60
     verdicts = compliance.judge(entries, now)
     reach = compliance.commune_reach(entries, now)
@@ -159,11 +154,15 @@ def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int
     with app.store.transaction() as tx:
         entries = tx.journal(crisis_id)
         stored, head_seq, head_hash = tx.stored_journal(crisis_id)
-    final = [e for e in entries if isinstance(e.fact, ComplianceCheckpoint) and e.fact.final]
+    final = [
+        (e.seq, e.fact)
+        for e in entries
+        if isinstance(e.fact, ComplianceCheckpoint) and e.fact.final
+    ]
     console.rule("Bilan à T0+60")
-    if final:
-        console.print(f"Verdict journalisé (entrée n° {final[0].seq}) :")
-        render_verdicts(final[0].fact.verdicts)  # type: ignore[union-attr]
+    for seq, checkpoint in final:
+        console.print(f"Verdict journalisé (entrée n° {seq}) :")
+        render_verdicts(checkpoint.verdicts)
     reach = compliance.commune_reach(entries, now)
     non_joint = [r.code_insee for r in reach if r.status != "joint"]
     console.print(

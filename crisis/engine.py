@@ -328,10 +328,14 @@ def _trigger(
     decision: Decision,
 ) -> None:
     step = planned.step
-    if step.template is not None:  # a broken template holds the step before anything is recorded
+    # rendered first: a broken template holds the step before anything is recorded
+    general = (
         render_message(
             state.crisis.plan.templates[step.template], _context(state.crisis, None, now, config)
         )
+        if step.template is not None
+        else None
+    )
     overdue = (now - current.due_at).total_seconds()
     held = (now - current.held_since).total_seconds() if current.held_since else 0.0
     late = (
@@ -362,11 +366,17 @@ def _trigger(
             )
         )
         return
-    _queue_messages(state, step, now, config, decision)
+    assert general is not None  # message actions always name a template (Step validator)
+    _queue_messages(state, step, general, now, config, decision)
 
 
 def _queue_messages(
-    state: CrisisState, step: Step, now: datetime, config: EngineConfig, decision: Decision
+    state: CrisisState,
+    step: Step,
+    general: RenderedMessage,
+    now: datetime,
+    config: EngineConfig,
+    decision: Decision,
 ) -> None:
     crisis = state.crisis
     assert step.template is not None  # guaranteed by the Step validator for message actions
@@ -375,7 +385,7 @@ def _queue_messages(
     if step.only_unreached:
         reached = {c for c in state.acknowledged.values() if c}
         contacts = tuple(c for c in contacts if c.commune not in reached)
-    cache: dict[str | None, RenderedMessage] = {}
+    cache: dict[str | None, RenderedMessage] = {None: general}
 
     def rendered(commune: str | None) -> RenderedMessage:
         if commune not in cache:

@@ -137,11 +137,12 @@ class Orchestrator:
                     now,
                 )
                 self._react(tx, crisis.id, Tick(), now)
-        except DuplicateKey:
+        except DuplicateKey:  # the same activation recorded concurrently: one crisis
             with self.store.transaction() as tx:
                 again = tx.crisis_by_key(key)
             if again is None:
                 raise
+            _same_activation(again, request)
             return Activation(again, created=False)
         return Activation(crisis, created=True)
 
