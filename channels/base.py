@@ -143,3 +143,8 @@ class Channel(Protocol):
     async def lookup(self, message: OutgoingMessage) -> Receipt | None:
         """Find a message the provider may have accepted (reconciliation); None if it has not."""
         ...
+
+
+class ChannelConfigError(Exception):
+    """A channel cannot be built: missing credential, bad number, bad URL. The message is
+    French, names the setting or environment variable, and never contains a secret."""

@@ -19,7 +19,7 @@ def resolve_audience(
     Officials (maire, adjoint, secrétariat de mairie) only for the communes given; the other
     roles whatever their commune; the public resolves to nobody (public channels are addressed
     separately). Order: officials by the communes' order, then maire, adjoints by rank,
-    secrétariat; then the others by role then name.
+    secrétariat; then the others by role, rank (on-call holder before deputies), then name.
     """
     roles: set[Role] = set()
     for audience in audiences:
@@ -51,5 +51,5 @@ def resolve_audience(
             c.id,
         )
     )
-    others.sort(key=lambda c: (_ROLE_ORDER[c.role], c.name, c.id))
+    others.sort(key=lambda c: (_ROLE_ORDER[c.role], c.rank, c.name, c.id))  # rank: on-call order
     return (*officials, *others)

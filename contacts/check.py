@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
+from contacts.model import OFFICIAL_ROLES, ROSTER_ROLES, Contact, Directory, Role
 from contacts.phone import is_mobile
+from contacts.roster import ROSTER_TITLES, gaps, slots_between
+from contacts.training import cip_flags, expiry_warnings, trained_ids
+
+ROSTER_HORIZON = timedelta(days=7)  # on-call slots checked over the next week
+REFRESHER_NOTICE_DAYS = 60  # CIP refreshers expiring within this many days are reported
 
 Severity = Literal["erreur", "avertissement"]
 
@@ -110,12 +116,21 @@ def missing_on_call(directory: Directory) -> list[Finding]:
 
 
 def quorum_shortfall(
-    directory: Directory, quorum: Mapping[Role, int], *, label: str
+    directory: Directory, quorum: Mapping[Role, int], *, label: str, on: date | None = None
 ) -> list[Finding]:
-    """Fewer trained, reachable members on the recall list than a playbook's quorum needs."""
+    """Fewer trained, reachable members on the recall list than a playbook's quorum needs.
+
+    With `on`, "trained" follows the training records as of that date (contacts.training);
+    without it, the `trained` flag of the contacts.
+    """
+    ids = trained_ids(directory, on) if on is not None else None
     findings = []
     for role, needed in quorum.items():
-        trained = [c for c in directory.with_role(role) if c.trained and _reachable_by_phone(c)]
+        trained = [
+            c
+            for c in directory.with_role(role)
+            if (c.trained if ids is None else c.id in ids) and _reachable_by_phone(c)
+        ]
         if len(trained) < needed:
             findings.append(
                 Finding(
@@ -128,12 +143,93 @@ def quorum_shortfall(
     return findings
 
 
-def check_directory(directory: Directory, only: Iterable[str] | None = None) -> list[Finding]:
-    """Every directory check that does not depend on a playbook, errors first."""
+def _local(moment: datetime, tz: tzinfo) -> str:
+    return f"{moment.astimezone(tz):%d/%m/%Y %H:%M}"
+
+
+def roster_gaps(
+    directory: Directory, now: datetime, *, tz: tzinfo = UTC, horizon: timedelta = ROSTER_HORIZON
+) -> list[Finding]:
+    """Periods of the next `horizon` when an on-call roster (astreinte, CIP) has nobody."""
+    findings = []
+    for role in sorted(ROSTER_ROLES, key=list(Role).index):
+        for start, end in gaps(directory, role, now, now + horizon):
+            findings.append(
+                Finding(
+                    severity="avertissement",
+                    code="astreinte_sans_titulaire",
+                    message=f"{ROSTER_TITLES[role]} : personne d'astreinte du "
+                    f"{_local(start, tz)} au {_local(end, tz)}",
+                )
+            )
+    return findings
+
+
+def cip_roster_warnings(
+    directory: Directory,
+    now: datetime,
+    *,
+    tz: tzinfo = UTC,
+    horizon: timedelta = ROSTER_HORIZON,
+    within_days: int = REFRESHER_NOTICE_DAYS,
+) -> list[Finding]:
+    """CIP agents on the roster of the next `horizon` whom the 50.2 rules set aside, and CIP
+    refreshers expiring within `within_days` (as of the local date of `now`)."""
+    today = now.astimezone(tz).date()
+    contacts = {c.id: c for c in directory.contacts}
+    findings = []
+    seen: set[str] = set()
+    for slot in slots_between(directory, Role.AGENT_CIP, now, now + horizon):
+        for cid in (slot.contact_id, slot.deputy_id):
+            contact = contacts.get(cid or "")
+            if contact is None or contact.id in seen:
+                continue
+            seen.add(contact.id)
+            flags = cip_flags(contact, directory.training, today)
+            if flags:
+                findings.append(
+                    Finding(
+                        severity="avertissement",
+                        code="agent_cip_ecarte",
+                        message=f"{contact.id} (tableau CIP, créneau du "
+                        f"{_local(slot.starts, tz)} au {_local(slot.ends, tz)}) : "
+                        f"{' ; '.join(flags)} — écarté du tableau CIP par défaut",
+                        contact_ids=(contact.id,),
+                    )
+                )
+    findings.extend(
+        Finding(
+            severity="avertissement",
+            code="recyclage_a_prevoir",
+            message=due.message,
+            contact_ids=(due.contact_id,),
+        )
+        for due in expiry_warnings(directory, today, within_days)
+    )
+    return findings
+
+
+def check_directory(
+    directory: Directory,
+    only: Iterable[str] | None = None,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo = UTC,
+) -> list[Finding]:
+    """Every directory check that does not depend on a playbook, errors first.
+
+    With `now`, also the rosters of the next week (gaps, CIP agents set aside) and the CIP
+    refreshers expiring soon; times shown in `tz`.
+    """
     findings = [
         *missing_on_call(directory),
         *unreachable_communes(directory, only),
         *duplicate_numbers(directory),
         *fixed_lines_as_mobiles(directory),
     ]
+    if now is not None:
+        findings += [
+            *roster_gaps(directory, now, tz=tz),
+            *cip_roster_warnings(directory, now, tz=tz),
+        ]
     return sorted(findings, key=lambda f: f.severity != "erreur")

@@ -12,8 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
-from contacts.model import Commune, Contact, Directory, Role
+from contacts.model import Commune, Contact, Directory, Role, RosterSlot, TrainingRecord
 from contacts.phone import BLOCK_SIZE, FICTION_FIXED_PREFIXES, fiction_number
 
 FIRST_NAMES = (
@@ -48,6 +50,9 @@ MEDIA_OUTLETS = (
     "Agence de presse régionale (fictif)",
 )
 PREFECTURE_DOMAIN = "prefecture-loire.example"
+PARIS = ZoneInfo("Europe/Paris")
+ROSTER_DAYS = 14  # the demo rosters run from yesterday 08:00 to 08:00 on the 14th day ahead
+ROSTER_CHANGEOVER = time(8, 0)  # astreinte handed over at 08:00, local time
 # Landlines of the demo start in the 04 65 71 block (the Loire's zone), then wrap around.
 _LANDLINE_START = FICTION_FIXED_PREFIXES.index("+3346571") * BLOCK_SIZE
 _LANDLINE_COUNT = BLOCK_SIZE * len(FICTION_FIXED_PREFIXES)
@@ -92,7 +97,13 @@ def _email(name: str, domain: str) -> str:
     return f"{slug(name).replace('-', '.')}@{domain}"
 
 
-def demo_directory(communes: Sequence[Commune], *, seed: int = 42) -> Directory:
+def demo_directory(
+    communes: Sequence[Commune],
+    *,
+    seed: int = 42,
+    now: datetime | None = None,
+    tz: tzinfo = PARIS,
+) -> Directory:
     """A synthetic directory: the officials of each commune, the cell, the press, the media.
 
     Per commune: a maire (mobile, direct line at the mairie, e-mail), two adjoints (rank 1, 2;
@@ -100,6 +111,10 @@ def demo_directory(communes: Sequence[Commune], *, seed: int = 42) -> Directory:
     directeur de cabinet and sous-préfet on call, 2 agents d'astreinte, 3 chargés de
     communication, 6 agents of the liste de rappel (4 trained, 2 not), 3 of the vivier presse,
     8 media contacts, 4 CIP agents. Deterministic for a seed; every number is unique.
+
+    With `now` (the clock's time; the local date in `tz` is what counts), training records and
+    rosters are added, see `demo_training` and `demo_rosters`: deterministic for the seed and
+    that date. Without it, none (the directory as imports without them would leave it).
     """
     rng = random.Random(seed)  # noqa: S311 -- synthetic names, not security
     names = _Names(rng)
@@ -179,7 +194,98 @@ def demo_directory(communes: Sequence[Commune], *, seed: int = 42) -> Directory:
             )
         )
     contacts.extend(staff(f"cip-{i}", Role.AGENT_CIP) for i in (1, 2, 3, 4))
-    return Directory(communes=tuple(communes), contacts=tuple(contacts))
+    directory = Directory(communes=tuple(communes), contacts=tuple(contacts))
+    if now is None:
+        return directory
+    today = now.astimezone(tz).date()
+    return directory.model_copy(
+        update={
+            "training": demo_training(directory, today, seed=seed),
+            "rosters": demo_rosters(today, tz),
+        }
+    )
+
+
+def demo_training(
+    directory: Directory, today: date, *, seed: int = 42
+) -> tuple[TrainingRecord, ...]:
+    """Training records as of `today`: an initial training for every staff member flagged
+    trained (so the untrained recall agents have none), a refresher and an exercise with CIP
+    activation for the CIP agents, except that cip-2's refresher is more than a year old,
+    cip-3 never did an exercise with the CIP activated, and cip-4's refresher expires within
+    60 days."""
+    rng = random.Random(f"training-{seed}")  # noqa: S311 -- synthetic dates, not security
+
+    def ago(low: int, high: int) -> date:
+        return today - timedelta(days=rng.randint(low, high))
+
+    records: list[TrainingRecord] = []
+    for contact in directory.contacts:
+        if contact.role in {Role.MAIRE, Role.ADJOINT, Role.SECRETARIAT, Role.MEDIA}:
+            continue
+        if not contact.trained:
+            continue
+        records.append(
+            TrainingRecord(
+                contact_id=contact.id,
+                kind="formation_initiale",
+                on=ago(500, 1800),
+                duration_days=1.0,
+                label="Communication d'urgence (module 7)",
+            )
+        )
+        if contact.role != Role.AGENT_CIP:
+            continue
+        refresher = {"cip-2": ago(400, 520), "cip-4": ago(310, 350)}.get(contact.id)
+        records.append(
+            TrainingRecord(
+                contact_id=contact.id,
+                kind="recyclage",
+                on=refresher or ago(20, 250),
+                duration_days=0.5,
+                label="Recyclage annuel CIP",
+            )
+        )
+        records.append(
+            TrainingRecord(
+                contact_id=contact.id,
+                kind="exercice",
+                on=ago(30, 330),
+                duration_days=1.0,
+                with_cip_activation=contact.id != "cip-3",
+                label="Exercice départemental (fictif)",
+            )
+        )
+    return tuple(sorted(records, key=lambda r: (r.contact_id, r.on, r.kind)))
+
+
+def demo_rosters(today: date, tz: tzinfo = PARIS) -> tuple[RosterSlot, ...]:
+    """Daily slots (08:00 to 08:00 local time) from yesterday to ROSTER_DAYS ahead.
+
+    Direction: the directeur de cabinet and the sous-préfet take turns, each the other's
+    deputy; likewise the two agents d'astreinte. CIP: two agents a day, cip-1 with cip-2 then
+    cip-3 with cip-4, so that every day has an agent the 50.2 rules set aside.
+    """
+    slots: list[RosterSlot] = []
+    for offset in range(-1, ROSTER_DAYS):
+        day = today + timedelta(days=offset)
+        starts = datetime.combine(day, ROSTER_CHANGEOVER, tzinfo=tz)
+        ends = datetime.combine(day + timedelta(days=1), ROSTER_CHANGEOVER, tzinfo=tz)
+        even = offset % 2 == 0
+        pairs = (
+            (Role.DIRECTION_ASTREINTE, ("cell-dircab", "cell-sousprefet")),
+            (Role.AGENT_ASTREINTE, ("cell-astreinte-1", "cell-astreinte-2")),
+        )
+        for role, (first, second) in pairs:
+            holder, deputy = (first, second) if even else (second, first)
+            slots.append(
+                RosterSlot(role=role, starts=starts, ends=ends, contact_id=holder, deputy_id=deputy)
+            )
+        for agent in ("cip-1", "cip-2") if even else ("cip-3", "cip-4"):
+            slots.append(
+                RosterSlot(role=Role.AGENT_CIP, starts=starts, ends=ends, contact_id=agent)
+            )
+    return tuple(slots)
 
 
 def directory_for_benchmark(n_communes: int) -> Directory:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Role(StrEnum):
@@ -43,6 +45,10 @@ OFFICIAL_ROLES = frozenset({Role.MAIRE, Role.ADJOINT, Role.SECRETARIAT})
 CELL_ROLES = frozenset(
     {Role.DIRECTION_ASTREINTE, Role.AGENT_ASTREINTE, Role.CHARGE_COMMUNICATION, Role.AGENT_RAPPEL}
 )
+ROSTER_ROLES = frozenset({Role.DIRECTION_ASTREINTE, Role.AGENT_ASTREINTE, Role.AGENT_CIP})
+# One person at a time on these rosters (holder, then deputy); CIP agents answer side by side.
+EXCLUSIVE_ROSTER_ROLES = frozenset({Role.DIRECTION_ASTREINTE, Role.AGENT_ASTREINTE})
+TrainingKind = Literal["formation_initiale", "recyclage", "exercice"]
 
 
 class _Frozen(BaseModel):
@@ -73,15 +79,62 @@ class Contact(_Frozen):
     trained: bool = False  # urgent-communication training recorded (47.2, 50.2)
 
 
+class TrainingRecord(_Frozen):
+    """One training session or exercise of a contact (47.2, 50.2); rules in contacts.training."""
+
+    contact_id: str
+    kind: TrainingKind
+    on: date
+    duration_days: float = Field(default=1.0, gt=0, le=31)  # CIP initial training: 1 day
+    with_cip_activation: bool = False  # exercises only: the CIP was activated
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _activation_only_in_exercises(self) -> TrainingRecord:
+        if self.with_cip_activation and self.kind != "exercice":
+            raise ValueError("l'activation de la CIP ne concerne qu'un exercice")
+        return self
+
+
+class RosterSlot(_Frozen):
+    """Who is on call for a role from `starts` to `ends` (aware); rules in contacts.roster."""
+
+    role: Role
+    starts: AwareDatetime
+    ends: AwareDatetime
+    contact_id: str  # the holder (titulaire)
+    deputy_id: str | None = None  # the deputy (suppléant), paged when the holder does not answer
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RosterSlot:
+        if self.role not in ROSTER_ROLES:
+            raise ValueError(f"pas de tableau d'astreinte pour le rôle « {self.role.label} »")
+        if self.ends <= self.starts:
+            raise ValueError("la fin du créneau d'astreinte doit suivre son début")
+        if self.deputy_id is not None and self.deputy_id == self.contact_id:
+            raise ValueError("le suppléant ne peut pas être le titulaire")
+        return self
+
+    def covers(self, at: datetime) -> bool:
+        """Whether the slot runs at this instant (start included, end excluded)."""
+        return self.starts <= at < self.ends
+
+
 class Directory(_Frozen):
     """A snapshot of the directory: what an audience is resolved against."""
 
     communes: tuple[Commune, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    training: tuple[TrainingRecord, ...] = ()
+    rosters: tuple[RosterSlot, ...] = ()
 
     def commune(self, code_insee: str) -> Commune | None:
         """The commune with this code, if known."""
         return next((c for c in self.communes if c.code_insee == code_insee), None)
+
+    def contact(self, contact_id: str) -> Contact | None:
+        """The contact with this id, if known."""
+        return next((c for c in self.contacts if c.id == contact_id), None)
 
     def with_role(self, role: Role) -> tuple[Contact, ...]:
         """Every contact with this role, adjoints in rank order."""

@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cache
+from datetime import date, datetime, time
+from functools import cache, lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from channels.base import Channel, ChannelName, InboundSink
+from pydantic import BaseModel, ValidationError
+
+from channels.app import AppChannel, AppCredentials, AppSettings, check_app
+from channels.base import Channel, ChannelConfigError, ChannelName, InboundSink
+from channels.email import EmailChannel, SmtpCredentials, SmtpSettings, check_email
+from channels.facebook import FacebookChannel, FacebookCredentials, FacebookSettings, check_facebook
 from channels.simulated import SimulatedChannel, Simulation
+from channels.twilio_common import TwilioCredentials, TwilioSettings, check_twilio
+from channels.twilio_sms import TwilioSmsChannel
+from channels.twilio_voice import TwilioVoiceChannel
+from channels.website import (
+    CrisisContext,
+    WebsiteChannel,
+    WebsiteCredentials,
+    WebsiteSettings,
+    check_website,
+)
+from channels.x import XChannel, XCredentials, XSettings, check_x
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
-from contacts.model import Directory
+from contacts.model import Commune, Directory
 from crisis.clock import Clock, SystemClock
 from crisis.engine import EngineConfig
 from crisis.outbox import ChannelLimits, Dispatcher, Outcome, RetryPolicy
 from crisis.scheduling import Alarm
 from crisis.service import Orchestrator
-from crisis.settings import ChannelSettings, Settings
+from crisis.settings import ChannelSettings, Settings, SettingsError
 from crisis.store import Store
+from crisis.store.repository import CrisisNotFound
 from playbooks.loader import load_library
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 @dataclass
@@ -35,6 +56,7 @@ class App:
     channels: dict[ChannelName, Channel]
     alarm: Alarm
     directory: Callable[[], Directory] = field(repr=False)
+    webhooks: Webhooks | None = None
 
     def close(self) -> None:
         """Release resources."""
@@ -42,25 +64,91 @@ class App:
         self.store.close()
 
 
-def build_directory(settings: Settings) -> Callable[[], Directory]:
-    """The directory source named in the settings (read once, on first use)."""
+def build_directory(
+    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+) -> Callable[[], Directory]:
+    """The directory source named in the settings.
+
+    `demo`: synthetic, from the seed and the local date of `clock` (rebuilt when the date
+    changes, so that its rosters always cover the next days). `database`: read from `store`
+    (or from a store opened on first use), re-read only when the directory's revision has
+    changed (an import, an erasure: one small query per call otherwise); while the database
+    holds no commune, the communes file stands in.
+    """
+    clock = clock or SystemClock()
+    tz = ZoneInfo(settings.prefecture.timezone)
 
     @cache
+    def communes() -> tuple[Commune, ...]:
+        return load_communes(settings.directory.communes_file)
+
+    if settings.directory.source == "database":
+        return _StoredDirectory(settings.database.url, store, communes)
+
+    @lru_cache(maxsize=1)
+    def demo_of(day: date) -> Directory:
+        noon = datetime.combine(day, time(12), tzinfo=tz)
+        return demo_directory(communes(), seed=settings.directory.seed, now=noon, tz=tz)
+
     def directory() -> Directory:
-        communes = load_communes(settings.directory.communes_file)
-        return demo_directory(communes, seed=settings.directory.seed)
+        return demo_of(clock.now().astimezone(tz).date())
 
     return directory
 
 
-def build_channel(
+class _StoredDirectory:
+    """The directory of the database, cached until its revision changes."""
+
+    def __init__(
+        self, url: str, store: Store | None, communes: Callable[[], tuple[Commune, ...]]
+    ) -> None:
+        self._url = url
+        self._store = store
+        self._communes = communes
+        self._lock = threading.Lock()
+        self._revision = -1
+        self._directory = Directory()
+
+    def __call__(self) -> Directory:
+        with self._lock:
+            if self._store is None:
+                self._store = Store.open(self._url)
+            with self._store.transaction() as tx:
+                revision = tx.directory_revision()
+                if revision != self._revision:  # read before the rows: a race only re-reads
+                    directory = tx.load_directory()
+                    if not directory.communes:
+                        directory = directory.model_copy(update={"communes": self._communes()})
+                    self._directory, self._revision = directory, revision
+            return self._directory
+
+
+def _section(model: type[_M], data: dict[str, object] | None, section: str, user: str) -> _M:
+    """A provider's settings section, validated by its channel's own model (French errors)."""
+    if data is None:
+        raise ChannelConfigError(
+            f"section [{section}] absente du fichier de configuration : {user} l'exige"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"clé « {section}.{'.'.join(str(p) for p in e['loc'])} » : "
+            + ("clé inconnue" if e["type"] == "extra_forbidden" else e["msg"]).removeprefix(
+                "Value error, "
+            )
+            for e in exc.errors()
+        )
+        raise ChannelConfigError(problems) from None
+
+
+def _simulated(
     name: ChannelName,
     config: ChannelSettings,
     settings: Settings,
     clock: Clock,
     inbound: InboundSink,
-) -> Channel:
-    """One channel as configured (only simulated providers exist so far)."""
+) -> SimulatedChannel:
     sim = config.simulation
     log_dir = settings.data_dir / "simulated"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +164,119 @@ def build_channel(
         ),
         log_path=log_dir / f"{name.value}.jsonl",
         inbound=inbound,
+    )
+
+
+def build_channel(
+    name: ChannelName,
+    config: ChannelSettings,
+    settings: Settings,
+    clock: Clock,
+    inbound: InboundSink,
+    env: Mapping[str, str],
+    crisis_context: Callable[[str], CrisisContext | None] | None = None,
+) -> Channel:
+    """One channel as configured: simulated, or its real provider (credentials from `env`).
+
+    Raises ChannelConfigError (French, naming the section, key or variable) when the provider
+    cannot be built.
+    """
+    user = f"le canal {name.value} (fournisseur « {config.provider} »)"
+    match config.provider:
+        case "simulated":
+            return _simulated(name, config, settings, clock, inbound)
+        case "twilio":
+            twilio = _section(TwilioSettings, settings.twilio, "twilio", user)
+            credentials = TwilioCredentials.from_env(env)
+            if name == ChannelName.VOICE:
+                return TwilioVoiceChannel(twilio, credentials, clock)
+            return TwilioSmsChannel(twilio, credentials, clock)
+        case "smtp":
+            smtp = _section(SmtpSettings, settings.smtp, "smtp", user)
+            return EmailChannel(smtp, SmtpCredentials.from_env(env), clock)
+        case "x":
+            x = _section(XSettings, settings.x, "x", user)
+            return XChannel(x, XCredentials.from_env(env), clock)
+        case "facebook":
+            facebook = _section(FacebookSettings, settings.facebook, "facebook", user)
+            return FacebookChannel(facebook, FacebookCredentials.from_env(env), clock)
+        case "website":
+            website = _section(WebsiteSettings, settings.website, "website", user)
+            needs_secret = website.cms_webhook_url is not None
+            return WebsiteChannel(
+                website,
+                WebsiteCredentials.from_env(env, require_secret=needs_secret),
+                clock,
+                crisis_context=crisis_context,
+            )
+        case "webhook":
+            app = _section(AppSettings, settings.app, "app", user)
+            return AppChannel(app, AppCredentials.from_env(env), clock)
+    raise ChannelConfigError(f"fournisseur inconnu : {config.provider}")  # pragma: no cover
+
+
+def provider_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """What `crisis check-config` says of each real provider, without sending anything."""
+    problems: list[str] = []
+    used = settings.providers_in_use()
+
+    def checked(section: str, model: type[_M], data: dict[str, object] | None) -> _M | None:
+        try:
+            return _section(model, data, section, f"le fournisseur « {section} »")
+        except ChannelConfigError as exc:
+            problems.append(f"[{section}] {exc}")
+            return None
+
+    if "twilio" in used:
+        twilio = checked("twilio", TwilioSettings, settings.twilio)
+        if twilio is not None:
+            problems += [
+                f"[twilio] {p}"
+                for p in check_twilio(
+                    twilio,
+                    env,
+                    uses_voice=ChannelName.VOICE in used["twilio"],
+                    uses_sms=ChannelName.SMS in used["twilio"],
+                )
+            ]
+    if "smtp" in used and (smtp := checked("smtp", SmtpSettings, settings.smtp)):
+        problems += [f"[smtp] {p}" for p in check_email(smtp, env)]
+    if "x" in used and (x := checked("x", XSettings, settings.x)):
+        problems += [f"[x] {p}" for p in check_x(x, env)]
+    if "facebook" in used and (fb := checked("facebook", FacebookSettings, settings.facebook)):
+        problems += [f"[facebook] {p}" for p in check_facebook(fb, env)]
+    if "website" in used and (site := checked("website", WebsiteSettings, settings.website)):
+        problems += [f"[website] {p}" for p in check_website(site, env)]
+    if "webhook" in used and (app := checked("app", AppSettings, settings.app)):
+        problems += [f"[app] {p}" for p in check_app(app, env)]
+    return problems
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """What the web layer needs to serve the provider callbacks (None: nothing to serve)."""
+
+    host: str
+    port: int
+    public_base_url: str
+    twilio_auth_token: str | None = field(repr=False)
+
+
+def webhooks_of(settings: Settings, env: Mapping[str, str]) -> Webhooks | None:
+    """The callbacks server, when a channel uses Twilio (its status and "tapez 1" come back)."""
+    if "twilio" not in settings.providers_in_use():
+        return None
+    twilio = _section(TwilioSettings, settings.twilio, "twilio", "Twilio")
+    if twilio.public_base_url is None:
+        raise ChannelConfigError(
+            "clé « twilio.public_base_url » absente : adresse publique où Twilio rappelle "
+            "l'orchestrateur (accusés, « tapez 1 »)"
+        )
+    return Webhooks(
+        host=settings.web.host,
+        port=settings.web.port,
+        public_base_url=twilio.public_base_url,
+        twilio_auth_token=TwilioCredentials.from_env(env).webhook_token,
     )
 
 
@@ -100,13 +301,22 @@ def build(
     clock: Clock | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
     directory: Callable[[], Directory] | None = None,
+    env: Mapping[str, str] | None = None,
+    send: bool = True,
 ) -> App:
-    """Assemble the orchestrator from settings."""
+    """Assemble the orchestrator from settings.
+
+    `env`: where provider credentials are read (the process environment for the CLI).
+    `send=False`: no channel is built (commands that only record or read: status, approve...),
+    so that a provider's missing credential never stops the on-call agent from recording.
+    Raises SettingsError when a channel cannot be built.
+    """
+    env = env if env is not None else {}
     clock = clock or SystemClock()
     # playbooks first: a broken library stops everything before the database is touched
     library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
     store = Store.open(settings.database.url)
-    directory = directory or build_directory(settings)
+    directory = directory or build_directory(settings, store=store, clock=clock)
     config = engine_config(settings)
     orchestrator = Orchestrator(
         store,
@@ -116,10 +326,25 @@ def build(
         config,
         channel_rates={n.value: c.rate_per_second for n, c in settings.channels.items()},
     )
-    channels = {
-        name: build_channel(name, cfg, settings, clock, orchestrator.receive)
-        for name, cfg in settings.channels.items()
-    }
+    channels: dict[ChannelName, Channel] = {}
+    problems: list[str] = []
+    webhooks: Webhooks | None = None
+    if send:
+        context = _crisis_context(store)
+        for name, cfg in settings.channels.items():
+            try:
+                channels[name] = build_channel(
+                    name, cfg, settings, clock, orchestrator.receive, env, context
+                )
+            except ChannelConfigError as exc:
+                problems.append(f"canal {name.value} : {exc}")
+        try:
+            webhooks = webhooks_of(settings, env)
+        except ChannelConfigError as exc:
+            problems.append(f"rappels Twilio : {exc}")
+    if problems:
+        store.close()
+        raise SettingsError(list(dict.fromkeys(problems)))
     retry = settings.retry
     dispatcher = Dispatcher(
         store,
@@ -158,4 +383,27 @@ def build(
         channels=channels,
         alarm=alarm,
         directory=directory,
+        webhooks=webhooks,
     )
+
+
+def _crisis_context(store: Store) -> Callable[[str], CrisisContext | None]:
+    """What the website channel's CAP alerts say of a crisis: kind and area (no person)."""
+
+    @lru_cache(maxsize=64)  # a crisis's kind and communes are frozen at T0
+    def context(crisis_id: str) -> CrisisContext | None:
+        try:
+            with store.transaction() as tx:
+                crisis = tx.crisis(crisis_id)
+        except CrisisNotFound:
+            return None
+        names = [crisis.commune_names.get(c, c) for c in crisis.communes]
+        shown = ", ".join(names[:10]) + (f" et {len(names) - 10} autres" if len(names) > 10 else "")
+        return CrisisContext(
+            event_kind=crisis.kind.value,
+            event_label=crisis.kind.label,
+            area_desc=f"Communes concernées : {shown}" if names else None,
+            insee_codes=tuple(crisis.communes),
+        )
+
+    return context

@@ -18,10 +18,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
-from contacts.check import check_directory, quorum_shortfall
 from contacts.cog import CogError, load_extract
 from crisis import compliance
-from crisis.bootstrap import App, build, build_directory, engine_config
+from crisis.bootstrap import App, build, engine_config, provider_problems
+from crisis.cli_contacts import contacts_app
 from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
 from crisis.engine import Refused, template_problems
@@ -61,11 +61,16 @@ def _settings(config: Path | None) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _app(config: Path | None) -> App:
+def _app(config: Path | None, *, send: bool = False) -> App:
+    """The orchestrator; with `send`, its channels too (credentials from the environment)."""
     try:
-        return build(_settings(config))
+        return build(_settings(config), env=os.environ, send=send)
     except PlaybookErrors as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    except SettingsError as exc:
+        for line in exc.problems:
+            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
         raise typer.Exit(2) from None
 
 
@@ -173,7 +178,7 @@ def _confirm_area(area: ResolvedArea, yes: bool) -> None:
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Faire tourner l'orchestrateur (minuteries, envois) jusqu'à Ctrl-C."""
-    application = _app(config)
+    application = _app(config, send=True)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -343,6 +348,20 @@ def ciav(crisis_id: str, number: str, by: ByOption, config: ConfigOption = None)
 
 
 @app.command()
+def publie(
+    crisis_id: str,
+    message: Annotated[str, typer.Argument(help="Clé du message (donnée par l'alerte).")],
+    by: ByOption,
+    lien: Annotated[str, typer.Option(help="Adresse de la publication faite à la main.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Enregistrer une publication faite à la main quand un canal public est en panne."""
+    actor = Actor(name=by, interface=Interface.CLI)
+    _act(config, "published_by_hand", crisis_id, message, actor, lien)
+    console.print("Publication manuelle enregistrée dans la main courante (preuve).")
+
+
+@app.command()
 def close(crisis_id: str, by: ByOption, reason: str = "", config: ConfigOption = None) -> None:
     """Clore l'événement : les envois en file s'arrêtent."""
     _act(config, "close", crisis_id, Actor(name=by, interface=Interface.CLI), reason)
@@ -370,32 +389,7 @@ def list_crises(config: ConfigOption = None) -> None:
     console.print(table)
 
 
-contacts_app = typer.Typer(help="Annuaire : élus, astreinte, liste de rappel, presse.")
 app.add_typer(contacts_app, name="contacts")
-
-
-@contacts_app.command(name="check")
-def contacts_check(config: ConfigOption = None) -> None:
-    """Vérifier l'annuaire : communes injoignables, doublons, lignes fixes, astreinte, quorum."""
-    settings = _settings(config)
-    try:
-        library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
-    except PlaybookErrors as exc:
-        raise _fail(str(exc), code=2) from None
-    directory = build_directory(settings)()
-    findings = check_directory(directory)
-    for kind, playbook in library.playbooks.items():
-        findings += quorum_shortfall(directory, playbook.quorum, label=f"playbook {kind.label}")
-    console.print(
-        f"Annuaire : {len(directory.communes)} communes, {len(directory.contacts)} contacts."
-    )
-    errors = [f for f in findings if f.severity == "erreur"]
-    for finding in sorted(findings, key=lambda f: f.severity != "erreur"):
-        colour = "red" if finding.severity == "erreur" else "yellow"
-        console.print(f"[{colour}]{finding.severity}[/{colour}] — {escape(finding.message)}")
-    if not findings:
-        console.print("[green]Aucun problème trouvé.[/green]")
-    raise typer.Exit(1 if errors else 0)
 
 
 @app.command(name="check-config")
@@ -419,11 +413,23 @@ def check_config(config: ConfigOption = None) -> None:
         )
     for line in problems:
         err.print(f"[red]Playbook invalide[/red] — {escape(line)}")
+    providers = provider_problems(settings, os.environ)
+    advice = [p for p in providers if "avertissement" in p]
+    errors = [p for p in providers if p not in advice]
+    for line in errors:
+        err.print(f"[red]Fournisseur[/red] — {escape(line)}")
+    for line in advice:
+        err.print(f"[yellow]Fournisseur[/yellow] — {escape(line)}")
     if problems:
         raise typer.Exit(1)
+    if errors:
+        raise typer.Exit(2)
+    used = settings.providers_in_use()
+    real = ", ".join(f"{p} ({', '.join(c.value for c in cs)})" for p, cs in used.items())
     console.print(
         f"[green]Configuration valide[/green] ({config or 'valeurs par défaut'}) ; "
-        "playbooks et modèles valides."
+        "playbooks et modèles valides ; "
+        + (f"fournisseurs réels : {real} (rien n'a été envoyé)." if real else "canaux simulés.")
     )
 
 
@@ -438,9 +444,23 @@ def demo(
     seed: Annotated[
         int, typer.Option(help="Graine : qui répond et quand (même graine, même démo).")
     ] = DEMO_SEED,
+    config: ConfigOption = None,
 ) -> None:
-    """Démonstration : inondation dans la Loire, horloge accélérée, canaux simulés."""
-    raise typer.Exit(run_demo(speed=speed, data_dir=data_dir, console=console, seed=seed))
+    """Démonstration : inondation dans la Loire, horloge accélérée, canaux simulés.
+
+    Avec --config, les canaux dont le fichier indique un fournisseur réel l'utilisent
+    (identifiants dans l'environnement) ; la base reste celle de la démonstration.
+    """
+    base = _settings(config) if config is not None else None
+    try:
+        code = run_demo(
+            speed=speed, data_dir=data_dir, console=console, seed=seed, base=base, env=os.environ
+        )
+    except SettingsError as exc:
+        for line in exc.problems:
+            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from channels.base import PUBLIC_CHANNELS, SOCIAL_CHANNELS, ChannelName
 from contacts.model import OFFICIAL_ROLES, Role
 from crisis.model import (
     AcknowledgementReceived,
+    ChainEnded,
     CipActivated,
     CodActivated,
     DeliveryAttempted,
@@ -59,7 +60,7 @@ AT_RISK_AFTER = timedelta(minutes=30)
 # An attempt is over (whatever came of it) once the provider took it, refused it for good or the
 # message expired; "retry" and "unknown" still owe an outcome, "cancelled" never left.
 _ATTEMPT_DONE = frozenset({"sent", "failed", "reconciled", "expired"})
-_PUBLISHED = frozenset({"sent", "reconciled"})
+_PUBLISHED = frozenset({"sent", "reconciled", "manual"})  # manual: recorded by the agent
 _CIP_MEANS: tuple[tuple[str, frozenset[ChannelName]], ...] = (
     ("médias", frozenset({ChannelName.EMAIL})),
     (
@@ -277,8 +278,24 @@ def _reaches(j: _Journal) -> tuple[CommuneReach, ...]:
         if step.step_id in planned:
             triggers.setdefault(step.step_id, entry)
     ran = tuple(triggers.values()) if planned <= triggers.keys() else None
+    escalating = any(
+        s.escalates and s.step_id in planned for s in j.cod.steps
+    )  # then a commune is done trying only when its chain ended ("non joint")
+    ended: dict[str, JournalEntry] = {}
+    for entry, chain in j.facts(ChainEnded):
+        if chain.engagement == Engagement.E48_1 and chain.commune is not None:
+            ended.setdefault(chain.commune, entry)
     return tuple(
-        _reach(j, code, ack=acks.get(code), queued=queued[code], attempts=attempts, ran=ran)
+        _reach(
+            j,
+            code,
+            ack=acks.get(code),
+            queued=queued[code],
+            attempts=attempts,
+            ran=ran,
+            ended=ended.get(code),
+            escalating=escalating,
+        )
         for code in j.cod.communes
     )
 
@@ -291,6 +308,8 @@ def _reach(
     queued: dict[str, int],
     attempts: _Attempts,
     ran: tuple[JournalEntry, ...] | None,  # the 48.1 steps' triggers, None until all ran
+    ended: JournalEntry | None = None,  # the commune's escalation chain ended, not reached
+    escalating: bool = False,
 ) -> CommuneReach:
     tries = [e for key in queued for e, _ in attempts.get(key, [])]
     done = [
@@ -298,7 +317,9 @@ def _reach(
         for key in queued
     ]
     made = [e for e in done if e is not None]
-    complete = ran is not None and len(made) == len(queued)
+    complete = (
+        ran is not None and len(made) == len(queued) and (ended is not None or not escalating)
+    )
     if ack is not None:
         entry, fact = ack
         return CommuneReach(
@@ -311,7 +332,7 @@ def _reach(
             complete=complete,
             evidence=(j.cod_seq, entry.seq),
         )
-    proofs = [*made, *(ran or ())]
+    proofs = [*made, *(ran or ()), *([ended] if ended is not None else [])]
     evidence = {j.cod_seq, *queued.values(), *(e.seq for e in [*tries, *proofs])}
     status: Literal["non_joint", "en_cours", "injoignable"]
     if not queued and ran is not None:

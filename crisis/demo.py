@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,14 +29,21 @@ DEMO_SEED = 1  # who answers and when: the same seed replays the same demo
 DIRCAB = Actor(name="Directeur de cabinet (démo)", interface=Interface.CLI)
 
 
-def demo_settings(data_dir: Path, seed: int = DEMO_SEED) -> Settings:
-    """Simulated channels where some people answer, some never do."""
-    base = Settings()
+def demo_settings(data_dir: Path, seed: int = DEMO_SEED, base: Settings | None = None) -> Settings:
+    """Simulated channels where some people answer, some never do.
+
+    With `base` (the user's configuration), channels configured with a real provider keep it,
+    with the provider sections: the demo then runs through the real client libraries (Twilio,
+    X, SMTP...), for instance against the test mocks. The database is always the demo's own.
+    """
+    base = base or Settings()
     voice = SimulationSettings(latency_ms=300, ack_rate=0.6, ack_delay_s=(60, 900), seed=seed)
     sms = SimulationSettings(latency_ms=150, ack_rate=0.25, ack_delay_s=(120, 1200), seed=seed)
     quiet = SimulationSettings(latency_ms=200)
     channels = {
-        name: ChannelSettings(
+        name: cfg
+        if cfg.provider != "simulated"
+        else ChannelSettings(
             rate_per_second=cfg.rate_per_second,
             concurrency=cfg.concurrency,
             simulation={ChannelName.VOICE: voice, ChannelName.SMS: sms}.get(name, quiet),
@@ -51,18 +59,32 @@ def demo_settings(data_dir: Path, seed: int = DEMO_SEED) -> Settings:
     )
 
 
-def run_demo(*, speed: float, data_dir: Path, console: Console, seed: int = DEMO_SEED) -> int:
+def run_demo(
+    *,
+    speed: float,
+    data_dir: Path,
+    console: Console,
+    seed: int = DEMO_SEED,
+    base: Settings | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
     """Run the demo; 0 when the journal verifies at the end."""
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
     clock = AcceleratedClock(speed=speed)
-    app = build(demo_settings(data_dir, seed), clock=clock)
+    settings = demo_settings(data_dir, seed, base)
+    app = build(settings, clock=clock, env=env or {})
     communes = [c.code_insee for c in app.directory().communes if c.epci == DEMO_EPCI]
+    real = ", ".join(
+        f"{provider} ({', '.join(c.value for c in chans)})"
+        for provider, chans in settings.providers_in_use().items()
+    )
     console.print(
         f"[bold]Démonstration[/bold] : crue du Furan et du Gier, {len(communes)} communes de "
-        f"Saint-Étienne Métropole ; horloge ×{speed:g} ; canaux simulés ; "
-        f"base {data_dir / 'crisis.db'}"
+        f"Saint-Étienne Métropole ; horloge ×{speed:g} ; "
+        + (f"fournisseurs réels : {real} ; autres canaux simulés" if real else "canaux simulés")
+        + f" ; base {data_dir / 'crisis.db'}"
     )
     activation = app.orchestrator.activate(
         ActivationRequest(

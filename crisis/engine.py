@@ -5,7 +5,7 @@ The engine never sends, stores or reads the clock: the service applies its decis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from channels.base import ChannelName
 from contacts.audience import resolve_audience
-from contacts.model import OFFICIAL_ROLES, Contact, Directory
+from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
+from crisis import escalation
 from crisis.model import (
     SYSTEM,
     AcknowledgementReceived,
@@ -21,6 +22,7 @@ from crisis.model import (
     ApprovalRefused,
     ApprovalRequested,
     CancelPending,
+    ChainEnded,
     CiavNumberSet,
     Crisis,
     CrisisClosed,
@@ -71,6 +73,8 @@ class CrisisState:
     steps: tuple[StepState, ...]
     acknowledged: Mapping[str, str | None]  # contact id -> commune
     checkpoints_done: frozenset[int] = frozenset()
+    attempts: tuple[escalation.Attempt, ...] = ()  # calls of escalating steps (voice rows)
+    chains_ended: frozenset[tuple[str, str]] = frozenset()  # (step id, group key) "non joint"
 
 
 # --- stimuli ---------------------------------------------------------------------------------
@@ -182,6 +186,7 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
             decision.crisis_updates["closed_at"] = now
             return decision
     _run_due_steps(state, now, config, decision)
+    _escalate(state, now, config, decision)
     _checkpoints(state, now, decision)
     return decision
 
@@ -379,13 +384,39 @@ def _queue_messages(
     decision: Decision,
 ) -> None:
     crisis = state.crisis
-    assert step.template is not None  # guaranteed by the Step validator for message actions
-    template = crisis.plan.templates[step.template]
     contacts = resolve_audience(step.audience, Directory(contacts=crisis.roster), crisis.communes)
     if step.only_unreached:
         reached = {c for c in state.acknowledged.values() if c}
         contacts = tuple(c for c in contacts if c.commune not in reached)
-    cache: dict[str | None, RenderedMessage] = {None: general}
+    calls: list[tuple[Contact, int]] | None = None
+    if step.escalation is not None:  # voice and SMS follow the chains: first calls only
+        callable_ = [c for c in contacts if _address(c, ChannelName.VOICE) is not None]
+        calls = [
+            call
+            for group in escalation.groups(step.action, callable_)
+            for call in escalation.first_calls(group)
+        ]
+    _send(state, step, contacts, calls, general, now, config, decision)
+
+
+def _send(
+    state: CrisisState,
+    step: Step,
+    contacts: Sequence[Contact],
+    calls: Sequence[tuple[Contact, int]] | None,
+    general: RenderedMessage | None,
+    now: datetime,
+    config: EngineConfig,
+    decision: Decision,
+    *,
+    escalating: bool = False,
+) -> None:
+    """Queue a step's messages. `calls`: the chain's (person, attempt) for voice and SMS (an SMS
+    goes with a person's first call only); None: everybody on every channel."""
+    crisis = state.crisis
+    assert step.template is not None  # guaranteed by the Step validator for message actions
+    template = crisis.plan.templates[step.template]
+    cache: dict[str | None, RenderedMessage] = {} if general is None else {None: general}
 
     def rendered(commune: str | None) -> RenderedMessage:
         if commune not in cache:
@@ -394,24 +425,33 @@ def _queue_messages(
 
     no_address: list[str] = []
     for channel in step.channels:
-        messages: list[SendMessage] = []
+        messages: list[tuple[SendMessage, int]] = []
         if channel.is_public:
             public = config.public_addresses.get(channel, channel.value)
-            messages.append(_message(crisis, step, channel, None, public, rendered(None), now))
+            messages.append((_message(crisis, step, channel, None, public, rendered(None), now), 1))
         else:
-            for contact in contacts:
+            chained = calls is not None and channel in {ChannelName.VOICE, ChannelName.SMS}
+            targets: Sequence[tuple[Contact, int]] = (
+                [(c, n) for c, n in (calls or ()) if channel == ChannelName.VOICE or n == 1]
+                if chained
+                else [(c, 1) for c in contacts]
+            )
+            for contact, attempt in targets:
                 address = _address(contact, channel)
                 if address is None:
-                    no_address.append(f"{contact.id} ({channel.label})")
+                    if not chained or channel == ChannelName.VOICE:
+                        no_address.append(f"{contact.id} ({channel.label})")
                     continue
-                messages.append(
-                    _message(
-                        crisis, step, channel, contact, address, rendered(contact.commune), now
-                    )
+                message = _message(
+                    crisis, step, channel, contact, address, rendered(contact.commune), now
                 )
+                if attempt > 1:
+                    key = f"{message.idempotency_key}:r{attempt}"
+                    message = message.model_copy(update={"idempotency_key": key})
+                messages.append((message, attempt))
         if not messages:
             continue
-        decision.intents.extend(messages)
+        decision.intents.extend(m for m, _ in messages)
         decision.fact(
             MessagesQueued(
                 step_id=step.id,
@@ -425,9 +465,11 @@ def _queue_messages(
                         contact_id=m.contact_id,
                         role=m.role,
                         commune=m.commune,
+                        attempt=attempt,
                     )
-                    for m in messages
+                    for m, attempt in messages
                 ),
+                escalation=escalating,
             )
         )
     if no_address:
@@ -439,6 +481,75 @@ def _queue_messages(
                 + (" …" if len(no_address) > 20 else ""),
             )
         )
+
+
+# --- escalation: call again until reached --------------------------------------------------------
+
+
+def _escalate(state: CrisisState, now: datetime, config: EngineConfig, decision: Decision) -> None:
+    crisis = state.crisis
+    acknowledged = {**state.acknowledged, **dict(decision.acks)}
+    by_step: dict[str, list[escalation.Attempt]] = {}
+    for attempt in state.attempts:
+        by_step.setdefault(attempt.step_id, []).append(attempt)
+    for current in state.steps:
+        planned = crisis.plan.step(current.step_id)
+        step, policy = planned.step, planned.step.escalation
+        if policy is None or current.status != StepStatus.DONE:
+            continue  # steps triggered by this very decision have made their first calls
+        contacts = resolve_audience(
+            step.audience, Directory(contacts=crisis.roster), crisis.communes
+        )
+        callable_ = [c for c in contacts if _address(c, ChannelName.VOICE) is not None]
+        ids_of = {c.id for c in callable_}
+        step_attempts = by_step.get(step.id, [])
+        window_end = crisis.t0 + policy.until
+        plan = escalation.Next()
+        for group in escalation.groups(step.action, callable_):
+            if (step.id, group.key) in state.chains_ended:
+                continue
+            if escalation.reached(group, acknowledged, crisis.plan.quorum, {}):
+                continue
+            members = {c.id for c in group.chain}
+            attempts = [a for a in step_attempts if a.contact_id in members & ids_of]
+            escalation.next_calls(group, attempts, acknowledged, policy, window_end, now, plan)
+        for group, reason, made in plan.ended:
+            decision.fact(
+                ChainEnded(
+                    step_id=step.id,
+                    engagement=step.engagement,
+                    group=group.key,
+                    commune=group.commune,
+                    label=_group_label(crisis, group),
+                    reason=reason,
+                    attempts=tuple(
+                        RecipientRef(
+                            outbox_key="",
+                            contact_id=a.contact_id,
+                            role=_role_of(group, a.contact_id),
+                            commune=group.commune,
+                            attempt=a.attempt,
+                        )
+                        for a in made
+                    ),
+                )
+            )
+        if plan.calls:
+            _send(state, step, (), plan.calls, None, now, config, decision, escalating=True)
+        if plan.wake_at is not None:
+            decision.wakeups.append(plan.wake_at)
+
+
+def _group_label(crisis: Crisis, group: escalation.Group) -> str:
+    if group.commune is not None:
+        return f"commune de {crisis.commune_names.get(group.commune, group.commune)}"
+    if group.parallel:
+        return "cellule de communication d'urgence (quorum)"
+    return group.chain[0].role.label if group.chain else group.key
+
+
+def _role_of(group: escalation.Group, contact_id: str) -> Role | None:
+    return next((c.role for c in group.chain if c.id == contact_id), None)
 
 
 def _address(contact: Contact, channel: ChannelName) -> str | None:

@@ -18,6 +18,7 @@ from crisis.model import (
     Actor,
     ApprovalRefused,
     ApprovalRequested,
+    ChainEnded,
     CiavNumberSet,
     CipActivated,
     CodActivated,
@@ -45,6 +46,7 @@ OUTCOME_LABELS = {
     "reconciled": "confirmé par le fournisseur après vérification",
     "expired": "abandonné : message périmé",
     "cancelled": "annulé",
+    "manual": "publié à la main (canal en panne)",
 }
 
 
@@ -194,9 +196,25 @@ def describe(fact: Fact) -> str:
             )
             return f"Étape « {fact.title} » ({fact.engagement}) déclenchée.{late}{held}"
         case MessagesQueued():
+            if fact.escalation:
+                who = ", ".join(
+                    f"{r.contact_id} (appel n° {r.attempt})" for r in fact.recipients[:10]
+                )
+                more = " …" if len(fact.recipients) > 10 else ""
+                return (
+                    f"Étape {fact.step_id} : personne jointe pas encore, appel suivant par "
+                    f"{_channel(fact.channel)} : {who}{more}."
+                )
             return (
                 f"Étape {fact.step_id} : {len(fact.recipients)} message(s) par "
                 f"{_channel(fact.channel)} mis en file d'envoi (version {fact.message_version})."
+            )
+        case ChainEnded():
+            where = fact.label or (f"commune {fact.commune}" if fact.commune else fact.group)
+            return (
+                f"Étape {fact.step_id} : {where} — NON JOINT après {len(fact.attempts)} appel(s) "
+                f"({', '.join(f'{r.contact_id} n° {r.attempt}' for r in fact.attempts[:12])}"
+                f"{' …' if len(fact.attempts) > 12 else ''}) : {fact.reason}."
             )
         case StepHeld():
             return f"Étape {fact.step_id} en attente : {fact.reason}."

@@ -74,6 +74,7 @@ class RecipientRef(_Frozen):
     contact_id: str
     role: Role | None = None
     commune: str | None = None
+    attempt: int = 1  # escalation: the n-th call to this person in this step
 
 
 class PlannedStepRef(_Frozen):
@@ -85,6 +86,7 @@ class PlannedStepRef(_Frozen):
     action: Action
     due_at: datetime
     channels: tuple[ChannelName, ...]
+    escalates: bool = False  # calls again until reached: done only when the chain ends
 
 
 class CodActivated(_Frozen):
@@ -129,6 +131,20 @@ class MessagesQueued(_Frozen):
     message_version: int
     sections: tuple[Section, ...]  # content sections the message covers (48.5)
     recipients: tuple[RecipientRef, ...]
+    escalation: bool = False  # the next calls of a chain, not the step's first sends
+
+
+class ChainEnded(_Frozen):
+    """An escalation chain stopped without reaching anybody: "non joint", with every attempt."""
+
+    type: Literal["ChainEnded"] = "ChainEnded"
+    step_id: str
+    engagement: Engagement
+    group: str  # "commune:42218", "role:agent_astreinte", "cellule"
+    commune: str | None = None
+    label: str = ""  # French: "commune de Montbrison", "agent d'astreinte", "cellule"
+    reason: str
+    attempts: tuple[RecipientRef, ...]  # every call made, in order
 
 
 class StepHeld(_Frozen):
@@ -164,7 +180,9 @@ class ApprovalRefused(_Frozen):
     reason: str
 
 
-AttemptOutcome = Literal["sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled"]
+AttemptOutcome = Literal[
+    "sent", "retry", "failed", "unknown", "reconciled", "expired", "cancelled", "manual"
+]
 
 
 class DeliveryAttempted(_Frozen):
@@ -321,6 +339,7 @@ Fact = Annotated[
     CodActivated
     | StepTriggered
     | MessagesQueued
+    | ChainEnded
     | StepHeld
     | ApprovalRequested
     | MessageApproved

@@ -23,6 +23,7 @@ from crisis.model import (
     OutboxState,
     OutboxUpdate,
     SendMessage,
+    WarningRaised,
 )
 from crisis.store import Store
 
@@ -348,6 +349,8 @@ class Dispatcher:
         by_crisis: dict[str, list[tuple[Fact, Actor]]] = defaultdict(list)
         for result in batch:
             by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
+            if result.outcome == "failed" and result.item.message.channel.is_public:
+                by_crisis[result.item.message.crisis_id].append((_by_hand(result), SYSTEM))
         with self.store.transaction() as tx:
             tx.record_outcomes(
                 [
@@ -366,6 +369,18 @@ class Dispatcher:
                 tx.append(crisis_id, items, now)
         if any(r.state == OutboxState.PENDING for r in batch):
             self.nudge()
+
+
+def _by_hand(result: Outcome) -> WarningRaised:
+    """A public channel failed for good: the on-call agent publishes by hand, text at hand."""
+    message = result.item.message
+    return WarningRaised(
+        code="publication_manuelle",
+        message=f"{message.channel.label} en échec ({result.reason}) : publier à la main le "
+        f"message de l'étape {message.step_id}, puis l'enregistrer comme preuve avec "
+        f"« crisis publie {message.crisis_id} {message.idempotency_key} --par NOM ». "
+        f"Texte à publier : « {message.body} »",
+    )
 
 
 def _attempt_fact(result: Outcome) -> DeliveryAttempted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from crisis.bootstrap import App
+from crisis.web import serve_web
 
 
 def resume(app: App, known: set[str] | None = None) -> list[str]:
@@ -31,13 +32,30 @@ async def serve(app: App, stop: asyncio.Event, *, rescan_every: float = 5.0) -> 
     re-scan, which also makes up for any alarm lost: the database holds the due times.
     """
     app.alarm.start()
+    web: asyncio.Task[None] | None = None
     try:
         known: set[str] = set()
         resume(app, known)
         watcher = asyncio.create_task(_rescan(app, stop, rescan_every, known))
+        if app.webhooks is not None:  # Twilio's receipts and "tapez 1" come back here
+            hooks = app.webhooks
+            web = asyncio.create_task(
+                serve_web(
+                    app,
+                    stop,
+                    host=hooks.host,
+                    port=hooks.port,
+                    twilio_auth_token=hooks.twilio_auth_token,
+                    public_base_url=hooks.public_base_url,
+                )
+            )
         await app.dispatcher.run(stop)
         await watcher
+        if web is not None:
+            await web
     finally:
+        if web is not None and not web.done():
+            web.cancel()
         app.alarm.shutdown()
 
 

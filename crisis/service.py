@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from channels.base import AcknowledgementReport, DeliveryReport, InboundEvent
-from contacts.model import OFFICIAL_ROLES, Directory
+from channels.base import AcknowledgementReport, ChannelName, DeliveryReport, InboundEvent
+from contacts.model import Directory
+from contacts.roster import frozen_roster
 from crisis import compliance
 from crisis.clock import Clock
 from crisis.engine import (
@@ -168,9 +169,7 @@ class Orchestrator:
         unknown = [c for c in codes if c not in known]
         if unknown:
             raise ActivationError(f"codes INSEE inconnus de l'annuaire : {', '.join(unknown)}")
-        roster = tuple(
-            c for c in directory.contacts if c.role not in OFFICIAL_ROLES or c.commune in codes
-        )
+        roster = frozen_roster(directory, codes, t0, t0.astimezone(self.config.timezone).date())
         plan = make_plan(
             playbook, self.library.templates, t0, source=self.library.sources[request.kind]
         )
@@ -215,6 +214,7 @@ class Orchestrator:
                     action=p.step.action,
                     due_at=p.due_at,
                     channels=p.step.channels,
+                    escalates=p.step.escalation is not None,
                 )
                 for p in plan.steps
             ),
@@ -245,6 +245,33 @@ class Orchestrator:
     def acknowledge(self, crisis_id: str, contact_id: str, actor: Actor) -> None:
         """Record an acknowledgement given by other means (phone call to the standard...)."""
         self.handle(crisis_id, Acknowledge(contact_id=contact_id, actor=actor))
+
+    def published_by_hand(
+        self, crisis_id: str, outbox_key: str, actor: Actor, reference: str = ""
+    ) -> None:
+        """Record that the agent published by hand what a failed public channel could not.
+
+        The manual publication is evidence like a send: the compliance check counts it.
+        """
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            tx.crisis(crisis_id, lock=True)  # the crisis exists; serialises with its other facts
+            item = tx.find_outbox(channel=ChannelName.WEBSITE, idempotency_key=outbox_key)
+            if item is None or item.message.crisis_id != crisis_id:
+                raise Refused(f"message inconnu pour l'événement {crisis_id} : {outbox_key}")
+            message = item.message
+            if not message.channel.is_public:
+                raise Refused("seule une publication au public peut être enregistrée à la main")
+            if item.state in {OutboxState.SENT, OutboxState.DELIVERED}:
+                raise Refused("ce message a déjà été publié par le canal")
+            if item.state in {OutboxState.PENDING, OutboxState.SENDING}:
+                raise Refused("ce message est encore en cours d'envoi par le canal")
+            tx.set_outbox(item.id, now, state=OutboxState.SENT, provider_id="MANUEL")
+            reason = f"par {actor.name}" + (f", {reference}" if reference else "")
+            fact = DeliveryAttempted.of(
+                message, attempt=item.attempts + 1, outcome="manual", reason=reason
+            )
+            tx.append(crisis_id, [(fact, actor)], now)
 
     def handle(self, crisis_id: str, stimulus: Stimulus) -> None:
         """Apply one stimulus in one transaction."""
@@ -300,11 +327,14 @@ class Orchestrator:
 
     def _react(self, tx: Tx, crisis_id: str, stimulus: Stimulus, now: datetime) -> Decision:
         crisis = tx.crisis(crisis_id, lock=True)
+        chained = [p.step.id for p in crisis.plan.steps if p.step.escalation is not None]
         state = CrisisState(
             crisis=crisis,
             steps=tuple(tx.steps(crisis_id)),
             acknowledged=tx.acknowledged(crisis_id),
             checkpoints_done=tx.checkpoints_done(crisis_id),
+            attempts=tuple(tx.call_attempts(crisis_id, chained)) if chained else (),
+            chains_ended=tx.chains_ended(crisis_id) if chained else frozenset(),
         )
         decision = decide(state, stimulus, now, self.config)
         tx.append(crisis_id, decision.facts, now)
@@ -356,6 +386,56 @@ class Orchestrator:
         """The crisis's main courante."""
         with self.store.transaction() as tx:
             return tx.journal(crisis_id)
+
+    # --- provider webhooks -------------------------------------------------------------------
+
+    def outbox_message(self, key: str) -> SendMessage | None:
+        """The message an outbox key names (a call fetching what to say), if any."""
+        if not key:
+            return None
+        with self.store.transaction() as tx:
+            item = tx.find_outbox(channel=ChannelName.VOICE, idempotency_key=key)
+        return None if item is None else item.message
+
+    def callback_refused(self, key: str | None, route: str, reason: str) -> str | None:
+        """Journal a refused provider callback in the crisis its key names; returns that crisis.
+
+        The same refusal (route and reason) is one fact per crisis: forged requests repeated
+        with a known key must not flood the main courante.
+        """
+        if not key:
+            return None
+        message = f"Rappel du fournisseur refusé : signature Twilio invalide ({route} : {reason})"
+        fact = WarningRaised(code="rappel_refuse", message=message)
+        with self.store.transaction() as tx:
+            item = tx.find_outbox(channel=ChannelName.VOICE, idempotency_key=key)
+            if item is None:
+                return None
+            crisis_id = item.message.crisis_id
+            tx.crisis(crisis_id, lock=True)  # serialises the check below with other appends
+            if not any(e.fact == fact for e in tx.journal(crisis_id, types=["WarningRaised"])):
+                tx.append(crisis_id, [(fact, SYSTEM)], self.clock.now())
+        return crisis_id
+
+    async def acknowledge_reply(self, channel: ChannelName, from_address: str) -> bool:
+        """A reply meaning "received" acknowledges the latest message that asked this address.
+
+        The caller decides whether the text means "received" (provider-specific words).
+        False when no message asking for an acknowledgement went to that address in an open
+        crisis.
+        """
+        with self.store.transaction() as tx:
+            item = tx.latest_to(channel, from_address.strip(), asking_ack=True)
+        if item is None:
+            return False
+        await self.receive(
+            AcknowledgementReport(
+                channel=channel,
+                provider_id=item.provider_id or "",
+                idempotency_key=item.message.idempotency_key,
+            )
+        )
+        return True
 
 
 def _same_activation(existing: Crisis, request: ActivationRequest) -> None:

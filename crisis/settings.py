@@ -49,9 +49,14 @@ class PlaybookSettings(_Section):
 
 
 class DirectorySettings(_Section):
-    """Who can be reached. `demo`: Loire communes, synthetic officials on fiction numbers."""
+    """Who can be reached.
 
-    source: Literal["demo"] = "demo"
+    `demo`: Loire communes, synthetic officials on fiction numbers, training records and
+    rosters for the next days. `database`: the directory stored in the database by
+    `crisis contacts import` (or `crisis contacts seed-demo`), re-read after each change.
+    """
+
+    source: Literal["demo", "database"] = "demo"
     communes_file: Path | None = None
     seed: int = 42
 
@@ -66,10 +71,31 @@ class SimulationSettings(_Section):
     seed: int = 1
 
 
+Provider = Literal["simulated", "twilio", "smtp", "x", "facebook", "website", "webhook"]
+PROVIDERS: dict[ChannelName, frozenset[str]] = {  # the real provider each channel can use
+    ChannelName.VOICE: frozenset({"simulated", "twilio"}),
+    ChannelName.SMS: frozenset({"simulated", "twilio"}),
+    ChannelName.EMAIL: frozenset({"simulated", "smtp"}),
+    ChannelName.X: frozenset({"simulated", "x"}),
+    ChannelName.FACEBOOK: frozenset({"simulated", "facebook"}),
+    ChannelName.WEBSITE: frozenset({"simulated", "website"}),
+    ChannelName.APP: frozenset({"simulated", "webhook"}),
+}
+# The section of the file holding each real provider's settings (validated by its channel).
+PROVIDER_SECTIONS = {
+    "twilio": "twilio",
+    "smtp": "smtp",
+    "x": "x",
+    "facebook": "facebook",
+    "website": "website",
+    "webhook": "app",
+}
+
+
 class ChannelSettings(_Section):
     """One channel: its provider and its physical limits."""
 
-    provider: Literal["simulated"] = "simulated"
+    provider: Provider = "simulated"
     rate_per_second: float = Field(default=1.0, gt=0)
     burst: int = Field(default=1, ge=1)
     concurrency: int = Field(default=10, ge=1)
@@ -115,6 +141,13 @@ class PublicSettings(_Section):
     app: str = "application-mobile"
 
 
+class WebSettings(_Section):
+    """The HTTP server for provider callbacks (Twilio), started by `crisis run` when needed."""
+
+    host: str = "127.0.0.1"  # behind the prefecture's reverse proxy (TLS ends there)
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -127,6 +160,14 @@ class Settings(_Section):
     retry: RetrySettings = RetrySettings()
     engine: EngineSettings = EngineSettings()
     public: PublicSettings = PublicSettings()
+    web: WebSettings = WebSettings()
+    # Real providers: each section is checked by its channel module when built (bootstrap).
+    twilio: dict[str, object] | None = None
+    smtp: dict[str, object] | None = None
+    x: dict[str, object] | None = None
+    facebook: dict[str, object] | None = None
+    website: dict[str, object] | None = None
+    app: dict[str, object] | None = None
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -146,7 +187,22 @@ class Settings(_Section):
     def _every_channel(
         cls, value: dict[ChannelName, ChannelSettings]
     ) -> dict[ChannelName, ChannelSettings]:
+        for name, cfg in value.items():
+            if cfg.provider not in PROVIDERS[name]:
+                allowed = ", ".join(sorted(PROVIDERS[name]))
+                raise ValueError(
+                    f"canal {name.value} : fournisseur « {cfg.provider} » impossible "
+                    f"(possibles : {allowed})"
+                )
         return {**_default_channels(), **value}
+
+    def providers_in_use(self) -> dict[str, list[ChannelName]]:
+        """Real providers the channels use, with the channels using each."""
+        used: dict[str, list[ChannelName]] = {}
+        for name, cfg in self.channels.items():
+            if cfg.provider != "simulated":
+                used.setdefault(cfg.provider, []).append(name)
+        return used
 
 
 class SettingsError(ValueError):

@@ -352,6 +352,7 @@ _STEP_MESSAGE_KEYS = (
     ("canaux publics", "audience"),
     ("un message au public doit être validé", "approval"),
     ("only_unreached", "only_unreached"),
+    ("escalation", "escalation"),
     ("dépend d'étapes inconnues", "depends_on"),
     ("relais du numéro CIAV", "action"),
 )

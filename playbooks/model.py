@@ -148,6 +148,31 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Escalation(_Frozen):
+    """Call again until reached ("appeler jusqu'à joindre"), for steps that ask acknowledgement.
+
+    Who forms a chain depends on the step's action: for `notify_officials`, each commune's maire,
+    then its adjoints in order, then the mairie's secrétariat, one person at a time; for
+    `page_on_call`, each on-call role's holder then deputies, one at a time; for `recall_cell`,
+    the whole recall list at once, again for the unreached, until the playbook's quorum of
+    trained members has acknowledged. A chain stops as soon as it is reached.
+    """
+
+    wait: timedelta = timedelta(minutes=5)  # after an unanswered attempt, before the next
+    max_attempts: int = Field(default=2, ge=1, le=10)  # calls per person
+    until: timedelta = timedelta(minutes=55)  # from T0: no new call after this
+
+    @field_validator("wait", "until")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("la durée doit être positive")
+        return value
+
+
+ESCALATING_ACTIONS = frozenset({Action.NOTIFY_OFFICIALS, Action.PAGE_ON_CALL, Action.RECALL_CELL})
+
+
 class Step(_Frozen):
     """One timed step of a playbook."""
 
@@ -164,6 +189,7 @@ class Step(_Frozen):
     only_unreached: bool = False  # fallback: skip communes where someone already acknowledged
     ask_acknowledgement: bool = False
     valid_for: timedelta = timedelta(hours=6)  # how long the message stays true
+    escalation: Escalation | None = None
 
     @field_validator("id")
     @classmethod
@@ -201,6 +227,18 @@ class Step(_Frozen):
             )
         if self.only_unreached and self.action != Action.NOTIFY_OFFICIALS:
             raise ValueError("only_unreached ne vaut que pour l'action notify_officials")
+        if self.escalation is not None:
+            if self.action not in ESCALATING_ACTIONS:
+                raise ValueError(
+                    "escalation ne vaut que pour les actions notify_officials, page_on_call "
+                    "et recall_cell"
+                )
+            if ChannelName.VOICE not in self.channels:
+                raise ValueError("escalation : l'étape doit appeler (canal « voice »)")
+            if not self.ask_acknowledgement:
+                raise ValueError("escalation : l'étape doit demander l'accusé de réception")
+            if self.escalation.until <= self.offset:
+                raise ValueError("escalation : « until » doit venir après le déclenchement")
         return self
 
 

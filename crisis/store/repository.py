@@ -12,10 +12,12 @@ from sqlmodel import Session, col
 
 from channels.base import ChannelName
 from contacts.model import Contact, Role
+from crisis.escalation import Attempt
 from crisis.journal import GENESIS, StoredEntry, chain, parse_fact
 from crisis.model import (
     Actor,
     CancelPending,
+    ChainEnded,
     Crisis,
     Fact,
     Interface,
@@ -28,6 +30,7 @@ from crisis.model import (
     StepState,
     StepStatus,
 )
+from crisis.store.directory import DirectoryTx
 from crisis.store.tables import (
     OUTBOX,
     AckRow,
@@ -63,7 +66,7 @@ def _opt_utc(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
 
 
-class Tx:
+class Tx(DirectoryTx):
     """Operations inside one transaction (see Store.transaction)."""
 
     def __init__(self, session: Session, *, lock_rows: bool) -> None:
@@ -420,6 +423,39 @@ class Tx:
         row = self.session.execute(select(OUTBOX).where(cond)).mappings().first()
         return None if row is None else _item(row)
 
+    def call_attempts(self, crisis_id: str, step_ids: Sequence[str]) -> list[Attempt]:
+        """The calls (voice rows) of escalating steps: what the chains have done so far."""
+        query = select(
+            OUTBOX.c.step_id,
+            OUTBOX.c.contact_id,
+            OUTBOX.c.idempotency_key,
+            OUTBOX.c.state,
+            OUTBOX.c.updated_at,
+        ).where(
+            OUTBOX.c.crisis_id == crisis_id,
+            OUTBOX.c.channel == ChannelName.VOICE.value,
+            OUTBOX.c.step_id.in_(list(step_ids)),
+        )
+        return [
+            Attempt(
+                step_id=r.step_id,
+                contact_id=r.contact_id,
+                attempt=_attempt_number(r.idempotency_key),
+                state=OutboxState(r.state),
+                at=utc(r.updated_at),
+            )
+            for r in self.session.execute(query)
+        ]
+
+    def chains_ended(self, crisis_id: str) -> frozenset[tuple[str, str]]:
+        """(step id, group) of the chains already journaled "non joint"."""
+        ended: set[tuple[str, str]] = set()
+        for entry in self.journal(crisis_id, types=["ChainEnded"]):
+            fact = entry.fact
+            if isinstance(fact, ChainEnded):
+                ended.add((fact.step_id, fact.group))
+        return frozenset(ended)
+
     def outbox_counts(self, crisis_id: str) -> dict[tuple[str, str], int]:
         """Rows per (channel, state), for the status screen."""
         channel, state = col(OutboxRow.channel), col(OutboxRow.state)
@@ -433,8 +469,42 @@ class Tx:
         }
         return counts
 
+    def latest_to(
+        self, channel: ChannelName, address: str, *, asking_ack: bool
+    ) -> OutboxItem | None:
+        """The latest message handed to the provider for this address, in an open crisis.
+
+        A reply ("1", "reçu") carries no key: it answers the last message that reached the
+        number. Rows never handed over (pending, cancelled, expired) cannot have been answered.
+        """
+        open_crises = select(col(CrisisRow.id)).where(col(CrisisRow.closed_at).is_(None))
+        left = [
+            OutboxState.SENDING,
+            OutboxState.SENT,
+            OutboxState.DELIVERED,
+            OutboxState.FAILED,  # "undelivered" receipts are sometimes wrong: a reply proves it
+            OutboxState.UNKNOWN,
+        ]
+        query = select(OUTBOX).where(
+            OUTBOX.c.channel == channel.value,
+            OUTBOX.c.address == address,
+            OUTBOX.c.state.in_([s.value for s in left]),
+            OUTBOX.c.crisis_id.in_(open_crises),
+        )
+        if asking_ack:
+            query = query.where(OUTBOX.c.ask_acknowledgement.is_(True))
+        query = query.order_by(OUTBOX.c.created_at.desc(), OUTBOX.c.id.desc()).limit(1)
+        row = self.session.execute(query).mappings().first()
+        return None if row is None else _item(row)
+
 
 # --- row <-> model ---------------------------------------------------------------------------
+
+
+def _attempt_number(key: str) -> int:
+    """Escalation keys end with ":r<n>" from the second call to a person on."""
+    tail = key.rsplit(":", 1)[-1]
+    return int(tail[1:]) if tail.startswith("r") and tail[1:].isdigit() else 1
 
 
 def _crisis(row: CrisisRow) -> Crisis:

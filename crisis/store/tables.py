@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -154,6 +154,81 @@ class JournalRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+# --- the directory (source "database"): communes, contacts, training records, rosters ------
+
+
+class DirectoryCommuneRow(SQLModel, table=True):
+    """A commune of the directory (code INSEE), in the order of the directory."""
+
+    __tablename__ = "directory_commune"
+
+    code_insee: str = Field(primary_key=True, max_length=10)
+    position: int
+    nom: str = Field(max_length=200)
+    population: int = 0
+    arrondissement: str = Field(default="", max_length=10)
+    epci: str = Field(default="", max_length=20)
+
+
+class DirectoryContactRow(SQLModel, table=True):
+    """A contact of the directory (personal data: numbers and e-mail stay in this table)."""
+
+    __tablename__ = "directory_contact"
+    __table_args__ = (Index("ix_directory_contact_commune", "commune", "role"),)
+
+    id: str = Field(primary_key=True, max_length=80)
+    position: int
+    name: str = Field(max_length=300)
+    role: str = Field(max_length=40)
+    commune: str | None = Field(default=None, max_length=10)
+    rank: int = 0
+    mobile: str | None = Field(default=None, max_length=20)
+    landline: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+    trained: bool = False
+
+
+class TrainingRecordRow(SQLModel, table=True):
+    """One training session or exercise of a contact."""
+
+    __tablename__ = "training_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int
+    contact_id: str = Field(foreign_key="directory_contact.id", max_length=80, index=True)
+    kind: str = Field(max_length=20)
+    held_on: date
+    duration_days: float = 1.0
+    with_cip_activation: bool = False
+    label: str = Field(default="", max_length=300)
+
+
+class RosterSlotRow(SQLModel, table=True):
+    """One on-call slot: a role, a holder and an optional deputy from `starts` to `ends`."""
+
+    __tablename__ = "roster_slot"
+    __table_args__ = (Index("ix_roster_slot_role", "role", "starts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int
+    role: str = Field(max_length=40)
+    starts: datetime = Field(sa_column=_ts())
+    ends: datetime = Field(sa_column=_ts())
+    contact_id: str = Field(foreign_key="directory_contact.id", max_length=80, index=True)
+    deputy_id: str | None = Field(
+        default=None, foreign_key="directory_contact.id", max_length=80, index=True
+    )
+
+
+class DirectoryRevisionRow(SQLModel, table=True):
+    """One row: bumped by every change of the directory, so readers know when to re-read."""
+
+    __tablename__ = "directory_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0
 
 
 OUTBOX: Table = metadata.tables["outbox"]  # Core access for the dispatcher's bulk reads and writes

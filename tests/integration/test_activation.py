@@ -52,8 +52,8 @@ def test_backdated_t0_runs_the_clock_from_the_cod_activation(app, clock):
     assert "EN RETARD" in next(e.text for e in of_type(entries, "StepTriggered"))
     with app.store.transaction() as tx:
         steps = {s.step_id: s for s in tx.steps(crisis.id)}
-    assert steps["relance_adjoints"].status == StepStatus.PLANNED
-    assert steps["relance_adjoints"].due_at == t0 + minutes(20)
+    assert steps["proposition_cip"].status == StepStatus.PLANNED
+    assert steps["proposition_cip"].due_at == t0 + minutes(30)
 
 
 def test_t0_in_the_future_is_refused(app, clock):
@@ -83,13 +83,13 @@ def test_plan_is_frozen_at_t0_whatever_later_edits_say(settings, tmp_path: Path)
     app = build(custom, clock=clock)
     crisis = activate(app, clock.now()).crisis
     source = (library / "inondation.toml").read_text(encoding="utf-8")
-    (library / "inondation.toml").write_text(source.replace('"PT20M"', '"PT50M"'), encoding="utf-8")
+    (library / "inondation.toml").write_text(source.replace('"PT30M"', '"PT50M"'), encoding="utf-8")
     app2 = build(custom, clock=clock)
     with app2.store.transaction() as tx:
         frozen = tx.crisis(crisis.id)
         steps = {s.step_id: s for s in tx.steps(crisis.id)}
-    assert frozen.plan.step("relance_adjoints").due_at == clock.now() + minutes(20)
-    assert steps["relance_adjoints"].due_at == clock.now() + minutes(20)
+    assert frozen.plan.step("proposition_cip").due_at == clock.now() + minutes(30)
+    assert steps["proposition_cip"].due_at == clock.now() + minutes(30)
     assert frozen.plan.playbook_digest == crisis.plan.playbook_digest
     app.close()
     app2.close()

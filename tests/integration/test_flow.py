@@ -7,7 +7,7 @@ import pytest
 from crisis.engine import Refused
 from crisis.model import Actor, EngagementStatus, Interface
 from crisis.runtime import resume
-from tests.integration.helpers import DIRCAB, activate, advance, journal, of_type
+from tests.integration.helpers import DIRCAB, activate, advance, journal, minutes, of_type
 
 
 async def test_one_hour_flow_journals_the_verdict_at_t0_plus_60(app, clock):
@@ -47,12 +47,19 @@ async def test_one_hour_flow_journals_the_verdict_at_t0_plus_60(app, clock):
     assert verdicts["50.1"].status == EngagementStatus.NOT_APPLICABLE
     for v in verdicts.values():
         assert all(1 <= n <= checkpoints[-1].seq for n in v.evidence)
-    # the fallback step only called the communes nobody had answered for
-    queued = [
-        e.fact for e in of_type(entries, "MessagesQueued") if e.fact.step_id == "relance_adjoints"
+    # after the acknowledgements (T0+16), only Montbrison's officials were still called, one
+    # after the other and again, until its chain ended "non joint" with every call listed
+    later = [
+        r
+        for e in of_type(entries, "MessagesQueued")
+        if e.fact.step_id == "alerte_maires" and e.at >= crisis.t0 + minutes(17)
+        for r in e.fact.recipients
     ]
-    called = {r.commune for q in queued for r in q.recipients}
-    assert called == {"42147"}
+    assert later and {r.commune for r in later} == {"42147"}
+    ended = of_type(entries, "ChainEnded")
+    assert [e.fact.commune for e in ended] == ["42147"]
+    assert len(ended[0].fact.attempts) >= 4
+    assert "Montbrison — NON JOINT" in ended[0].text
 
 
 async def test_drafter_cannot_approve_and_the_refusal_is_journaled(app, clock):
@@ -92,7 +99,6 @@ async def test_restart_runs_overdue_steps_at_once_and_journals_them_late(app, se
         e.fact.step_id: e.fact for e in of_type(journal(again, crisis.id), "StepTriggered")
     }
     assert triggered["alerte_maires"].late_seconds == pytest.approx(20 * 60)
-    assert triggered["relance_adjoints"].late_seconds == pytest.approx(5 * 60)
     again.close()
 
 
@@ -140,8 +146,13 @@ async def test_provider_callbacks_twice_are_one_fact_each(app, clock):
 
     crisis = activate(app, clock.now()).crisis
     await advance(app, clock, 1)
+    paged = [
+        e.fact
+        for e in of_type(journal(app, crisis.id), "MessagesQueued")
+        if e.fact.step_id == "alerte_astreinte" and e.fact.channel == ChannelName.SMS
+    ]
+    key, paged_id = paged[0].recipients[0].outbox_key, paged[0].recipients[0].contact_id
     with app.store.transaction() as tx:
-        key = f"{crisis.id}:alerte_astreinte:cell-dircab:sms:v1"
         item = tx.find_outbox(channel=ChannelName.SMS, idempotency_key=key)
     assert item is not None and item.provider_id
     receipt = DeliveryReport(
@@ -159,9 +170,7 @@ async def test_provider_callbacks_twice_are_one_fact_each(app, clock):
         for e in of_type(entries, "DeliveryReported")
         if e.fact.outbox_key == key and not e.fact.delivered
     ]
-    acks = [
-        e for e in of_type(entries, "AcknowledgementReceived") if e.fact.contact_id == "cell-dircab"
-    ]
+    acks = [e for e in of_type(entries, "AcknowledgementReceived") if e.fact.contact_id == paged_id]
     assert len(reports) == 1
     assert len(acks) == 1 and acks[0].actor.interface.value == "fournisseur"
 

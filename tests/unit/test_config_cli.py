@@ -42,7 +42,7 @@ def test_broken_playbook_fails_check_config_naming_file_step_and_key(tmp_path: P
     library, templates = _library(tmp_path)
     path = library / "inondation.toml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace('offset = "PT20M"', 'ofset = "PT20M"'),
+        path.read_text(encoding="utf-8").replace('offset = "PT15M"', 'ofset = "PT15M"', 1),
         encoding="utf-8",
     )
     config = tmp_path / "c.toml"
@@ -52,7 +52,7 @@ def test_broken_playbook_fails_check_config_naming_file_step_and_key(tmp_path: P
     result = _check(config)
     assert result.returncode == 1
     out = " ".join((result.stdout + result.stderr).split())
-    assert "inondation.toml" in out and "relance_adjoints" in out and "ofset" in out
+    assert "inondation.toml" in out and "communique_presse" in out and "ofset" in out
 
 
 def test_broken_playbook_stops_every_command(tmp_path: Path):

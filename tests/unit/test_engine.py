@@ -66,18 +66,6 @@ def test_tick_at_t0_pages_the_on_call_and_wakes_at_the_next_due_time():
     )
 
 
-def test_fallback_skips_communes_already_reached():
-    """The adjoints' fallback calls only communes where no official acknowledged."""
-    state = _state(acknowledged={"maire-42218": "42218"})
-    decision = decide(state, Tick(), T0 + timedelta(minutes=20), CONFIG)
-    fallback = [
-        i
-        for i in decision.intents
-        if isinstance(i, SendMessage) and i.step_id == "relance_adjoints"
-    ]
-    assert fallback and {m.commune for m in fallback} == {"42187"}
-
-
 def test_acknowledgement_by_an_official_cancels_the_communes_queue_once():
     """The first acknowledgement is a fact and cancels the commune's alerts; a repeat changes nothing."""
     first = decide(_state(), Acknowledge(contact_id="adjoint1-42218", actor=AGENT), T0, CONFIG)

@@ -87,8 +87,17 @@ def test_each_playbook_meets_the_hour_with_every_message_step(
     } <= actions
     assert (Action.RELAY_CIAV in actions) == (kind == EventKind.ATTENTAT)
     assert all(s.offset <= timedelta(minutes=30) for s in playbook.steps)
-    fallback = [s for s in playbook.steps if s.only_unreached]
-    assert [set(s.audience) for s in fallback] == [{Audience.ADJOINTS, Audience.SECRETARIATS}]
+    # mayors are called until reached: maire, adjoints, then the mairie's secrétariat
+    officials = [s for s in playbook.steps if s.action == Action.NOTIFY_OFFICIALS]
+    assert [set(s.audience) for s in officials] == [
+        {Audience.MAIRES, Audience.ADJOINTS, Audience.SECRETARIATS}
+    ]
+    assert all(s.escalation is not None for s in officials)
+    assert all(
+        s.escalation is not None and s.escalation.until <= timedelta(minutes=60)
+        for s in playbook.steps
+        if s.action in {Action.PAGE_ON_CALL, Action.RECALL_CELL}
+    )
     for step in playbook.steps:
         if Audience.PUBLIC in step.audience:
             assert step.approval != Approval.NONE

@@ -1,0 +1,342 @@
+"""What the Twilio voice and SMS channels share: settings, credentials, the SDK client (with a
+timeout and an overridable API host), webhook URLs and the configuration check (errors are
+mapped in channels.twilio_errors)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from channels.base import ChannelConfigError
+
+__all__ = [
+    "ADVICE",
+    "E164",
+    "ENV_ACCOUNT_SID",
+    "ENV_API_KEY_SECRET",
+    "ENV_API_KEY_SID",
+    "ENV_AUTH_TOKEN",
+    "ClientFactory",
+    "IssuedSids",
+    "TwilioCredentials",
+    "TwilioSettings",
+    "check_twilio",
+    "in_thread",
+    "is_loopback_url",
+    "make_client",
+    "webhook_url",
+]
+
+ENV_ACCOUNT_SID = "CRISIS_TWILIO_ACCOUNT_SID"
+ENV_AUTH_TOKEN = "CRISIS_TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
+ENV_API_KEY_SID = "CRISIS_TWILIO_API_KEY_SID"
+ENV_API_KEY_SECRET = "CRISIS_TWILIO_API_KEY_SECRET"  # noqa: S105
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}$")
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+# Twilio's alphanumeric sender ids: letters, digits, space, - + _ & ; not digits only.
+ALPHA_SENDER = re.compile(r"^[A-Za-z0-9 +\-_&]{1,11}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+# Twilio's SDK logs every request's URL and query string (a recipient's number on look-ups)
+# at INFO. Its HTTP client gets this logger, outside the logging tree and quiet below WARNING.
+_SDK_LOGGER = logging.Logger("channels.twilio.sdk", level=logging.WARNING)
+
+ClientFactory = Callable[[], Any]  # returns a twilio.rest.Client (or a test double)
+T = TypeVar("T")
+
+
+def _loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL points at this machine (tests, Prism, a local fake)."""
+    return _loopback_host(urlsplit(url).hostname)
+
+
+def _base_url(value: str, setting: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{setting} : adresse http(s) complète attendue (ex. https://...)")
+    if parts.scheme == "http" and not _loopback_host(parts.hostname):
+        raise ValueError(f"{setting} : https obligatoire (http seulement pour 127.0.0.1)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{setting} : ni paramètres (?) ni ancre (#) dans l'adresse de base")
+    return value.strip().rstrip("/")
+
+
+class TwilioSettings(BaseModel):
+    """The [twilio] section: non-secret settings shared by the voice and SMS channels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_base_url: str = "https://api.twilio.com"  # tests point it at Prism or a fake
+    # The orchestrator's public address: Twilio calls back {public_base_url}/webhooks/twilio/...
+    public_base_url: str | None = None
+    voice_from: str | None = None  # E.164 number owned by the prefecture (caller id)
+    sms_sender: str | None = None  # alphanumeric sender id, e.g. "PREF42" (no replies possible)
+    messaging_service_sid: str | None = None  # MG..., for a sender pool that can receive replies
+    timeout_s: float = Field(default=10.0, gt=0, le=120)  # every HTTP request to Twilio
+    calls_per_second: float = Field(default=1.0, gt=0, le=100)  # account's CPS (1 by default)
+    ring_timeout_s: int = Field(default=30, ge=5, le=600)  # how long a phone rings
+    tts_voice: str = "Polly.Lea"  # a French voice for <Say language="fr-FR">
+    # How far back a look-up searches after an ambiguous send. A call cannot be matched to its
+    # message (Twilio keeps no trace of our key), so the voice window is short; an SMS is
+    # matched on its text, so its window can be long.
+    voice_lookup_window_s: int = Field(default=900, ge=60, le=86_400)
+    sms_lookup_window_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return _base_url(value, "twilio.api_base_url")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return None if value is None else _base_url(value, "twilio.public_base_url")
+
+    @field_validator("voice_from")
+    @classmethod
+    def _voice_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = f"twilio.voice_from : numéro au format international E.164 attendu ({value!r})"
+        if not E164.match(value):
+            raise ValueError(problem)
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise ValueError(problem) from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError("twilio.voice_from : numéro inexistant dans le plan de numérotation")
+        return value
+
+    @field_validator("sms_sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not ALPHA_SENDER.match(value) or value != value.strip():
+            raise ValueError(
+                "twilio.sms_sender : 1 à 11 caractères parmi lettres sans accent, chiffres, "
+                "espace, - + _ & (ex. PREF42)"
+            )
+        if not any(ch.isalpha() for ch in value):
+            raise ValueError("twilio.sms_sender : au moins une lettre (pas seulement des chiffres)")
+        return value
+
+    @field_validator("messaging_service_sid")
+    @classmethod
+    def _service(cls, value: str | None) -> str | None:
+        if value is not None and not MESSAGING_SERVICE_SID.match(value):
+            raise ValueError(
+                "twilio.messaging_service_sid : identifiant MG suivi de 32 hexadécimaux"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> TwilioSettings:
+        if self.sms_sender and self.messaging_service_sid:
+            raise ValueError(
+                "twilio : choisir sms_sender (expéditeur alphanumérique) OU messaging_service_sid, "
+                "pas les deux"
+            )
+        return self
+
+    def require_public_base_url(self) -> str:
+        """The public base URL, or ChannelConfigError: without it Twilio cannot call us back."""
+        if not self.public_base_url:
+            raise ChannelConfigError(
+                "twilio.public_base_url manquant : adresse https publique de l'orchestrateur, "
+                "indispensable aux rappels de Twilio"
+            )
+        return self.public_base_url
+
+
+@dataclass(frozen=True)
+class TwilioCredentials:
+    """Twilio secrets, read from the environment; repr shows the account only."""
+
+    account_sid: str
+    auth_token: str | None = field(default=None, repr=False)
+    api_key_sid: str | None = field(default=None, repr=False)
+    api_key_secret: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TwilioCredentials:
+        """Read CRISIS_TWILIO_ACCOUNT_SID and an auth token or an API key pair."""
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        sid = get(ENV_ACCOUNT_SID)
+        if sid is None:
+            raise ChannelConfigError(f"{ENV_ACCOUNT_SID} manquant (identifiant de compte AC...)")
+        if not ACCOUNT_SID.match(sid):
+            raise ChannelConfigError(
+                f"{ENV_ACCOUNT_SID} mal formé : AC suivi de 32 caractères hexadécimaux attendu"
+            )
+        token, key_sid, key_secret = (
+            get(ENV_AUTH_TOKEN),
+            get(ENV_API_KEY_SID),
+            get(ENV_API_KEY_SECRET),
+        )
+        if (key_sid is None) != (key_secret is None):
+            missing = ENV_API_KEY_SECRET if key_secret is None else ENV_API_KEY_SID
+            raise ChannelConfigError(f"{missing} manquant : la clé d'API va par paire")
+        if key_sid is not None and not API_KEY_SID.match(key_sid):
+            raise ChannelConfigError(
+                f"{ENV_API_KEY_SID} mal formé : SK suivi de 32 caractères hexadécimaux attendu"
+            )
+        if token is None and key_sid is None:
+            raise ChannelConfigError(
+                f"{ENV_AUTH_TOKEN} manquant (ou {ENV_API_KEY_SID} et {ENV_API_KEY_SECRET})"
+            )
+        return cls(sid, token, key_sid, key_secret)
+
+    @property
+    def webhook_token(self) -> str | None:
+        """The token Twilio signs its webhooks with (X-Twilio-Signature): the auth token."""
+        return self.auth_token
+
+    def basic_auth(self) -> tuple[str, str]:
+        """User and password for the REST API: the API key pair when given, else the token."""
+        if self.api_key_sid is not None and self.api_key_secret is not None:
+            return self.api_key_sid, self.api_key_secret
+        assert self.auth_token is not None  # from_env guarantees one of the two
+        return self.account_sid, self.auth_token
+
+
+def make_client(settings: TwilioSettings, credentials: TwilioCredentials) -> Any:
+    """A twilio.rest.Client with an explicit timeout, talking to `settings.api_base_url`."""
+    user, password = credentials.basic_auth()
+    http = TwilioHttpClient(timeout=settings.timeout_s, logger=_SDK_LOGGER)
+    client = Client(
+        username=user,
+        password=password,
+        account_sid=credentials.account_sid,
+        http_client=http,
+    )
+    # The SDK reads TWILIO_EDGE/TWILIO_REGION from os.environ and would rewrite the host;
+    # here only api_base_url decides where requests go (Messages and Calls share this domain).
+    client.edge = None
+    client.region = None
+    client.api.base_url = settings.api_base_url
+    return client
+
+
+def webhook_url(base: str, kind: str, key: str) -> str:
+    """{base}/webhooks/twilio/{kind}?k=KEY, the key URL-encoded."""
+    return f"{base}/webhooks/twilio/{kind}?k={quote(key, safe='')}"
+
+
+async def in_thread(call: Callable[[], T]) -> T:
+    """Run a blocking SDK call in a worker thread: the event loop never waits on Twilio."""
+    return await asyncio.to_thread(call)
+
+
+class IssuedSids:
+    """Provider ids this process received for each idempotency key (bounded memory).
+
+    A call cannot be matched to its message at Twilio; knowing which calls were issued for
+    other keys keeps a look-up from taking another message's call for this one.
+    """
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self._keys: OrderedDict[str, str] = OrderedDict()
+        self._capacity = capacity
+
+    def remember(self, sid: str, key: str) -> None:
+        """Record that `sid` was issued for `key`."""
+        self._keys[sid] = key
+        self._keys.move_to_end(sid)
+        while len(self._keys) > self._capacity:
+            self._keys.popitem(last=False)
+
+    def belongs_elsewhere(self, sid: str, key: str) -> bool:
+        """Whether `sid` is known to belong to another message."""
+        owner = self._keys.get(sid)
+        return owner is not None and owner != key
+
+
+# --- configuration check ---------------------------------------------------------------------
+
+ADVICE = "avertissement : "
+
+
+def check_twilio(
+    settings: TwilioSettings, env: Mapping[str, str], *, uses_voice: bool, uses_sms: bool
+) -> list[str]:
+    """Configuration problems in French, found without sending anything. Entries starting
+    with ADVICE ("avertissement : ") do not stop a channel from working as configured."""
+    if not uses_voice and not uses_sms:
+        return []
+    problems: list[str] = []
+    try:
+        credentials = TwilioCredentials.from_env(env)
+    except ChannelConfigError as exc:
+        problems.append(str(exc))
+    else:
+        if credentials.webhook_token is None:
+            problems.append(
+                f"{ENV_AUTH_TOKEN} absent : les rappels de Twilio (accusés de réception, "
+                "« tapez 1 ») ne peuvent pas être authentifiés et seront refusés"
+            )
+    if not settings.public_base_url:
+        problems.append(
+            "twilio.public_base_url manquant : adresse https publique de l'orchestrateur, "
+            "que Twilio appelle pour le message vocal et les accusés de réception"
+        )
+    elif is_loopback_url(settings.public_base_url):
+        problems.append(
+            f"{ADVICE}twilio.public_base_url ({settings.public_base_url}) n'est joignable "
+            "que depuis cette machine : Twilio ne pourra ni lire le message vocal ni "
+            "transmettre les accusés de réception (adresse de test uniquement)"
+        )
+    if is_loopback_url(settings.api_base_url):
+        problems.append(
+            f"{ADVICE}twilio.api_base_url ({settings.api_base_url}) désigne un simulateur local : "
+            "aucun appel ni SMS réel ne partira"
+        )
+    if uses_voice and not settings.voice_from:
+        problems.append(
+            "twilio.voice_from manquant : numéro de la préfecture (format E.164, ex. +33...) "
+            "présenté lors des appels"
+        )
+    if uses_sms:
+        if not settings.sms_sender and not settings.messaging_service_sid:
+            problems.append(
+                "twilio : ni sms_sender (expéditeur alphanumérique) ni messaging_service_sid : "
+                "aucun SMS ne peut partir"
+            )
+        elif settings.sms_sender:
+            problems.append(
+                f"{ADVICE}twilio.sms_sender ({settings.sms_sender}) : un expéditeur "
+                "alphanumérique ne peut pas recevoir de réponse ; les SMS ne demanderont pas "
+                "« Répondez 1 » (utiliser messaging_service_sid avec un numéro pour recueillir "
+                "les accusés)"
+            )
+    return problems

@@ -1,0 +1,160 @@
+"""SMS through Twilio's Messages API, with a validity period that never outlives the message."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from channels.base import (
+    ChannelConfigError,
+    ChannelName,
+    DeliveryFailed,
+    OutgoingMessage,
+    Receipt,
+    TimeSource,
+)
+from channels.sms_text import fold_to_gsm
+from channels.twilio_common import (
+    E164,
+    ClientFactory,
+    IssuedSids,
+    TwilioCredentials,
+    TwilioSettings,
+    in_thread,
+    make_client,
+    webhook_url,
+)
+from channels.twilio_errors import (
+    MAPPED_ERRORS,
+    check_recipient,
+    delivery_failure,
+    lookup_failure,
+    stale_message,
+)
+
+__all__ = ["ACK_PROMPT", "TwilioSmsChannel"]
+
+ACK_PROMPT = "Répondez 1 pour confirmer la réception."
+MANUAL = "envoyer les SMS à la main ou appeler"
+MAX_BODY = 1600  # characters Twilio accepts in one Message (error 21617 beyond)
+MAX_VALIDITY_S = 36_000  # Twilio's ValidityPeriod range is 1..36000 seconds
+LOOKUP_PAGE = 100  # most recent messages to the number examined by a look-up (one request)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal once folded to GSM-7 and whitespace-normalised (a Messaging Service's smart
+    encoding may have replaced typographic characters)."""
+    return " ".join(fold_to_gsm(a).split()) == " ".join(fold_to_gsm(b).split())
+
+
+class TwilioSmsChannel:
+    """Sends one SMS per message; asks for "1" in reply only when replies can reach us."""
+
+    name = ChannelName.SMS
+    max_body = MAX_BODY
+
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        credentials: TwilioCredentials,
+        clock: TimeSource,
+        *,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        if not settings.sms_sender and not settings.messaging_service_sid:
+            raise ChannelConfigError(
+                "twilio : sms_sender ou messaging_service_sid requis pour envoyer des SMS"
+            )
+        self.settings = settings
+        self.clock = clock
+        self._base = settings.require_public_base_url()
+        factory = client_factory or (lambda: make_client(settings, credentials))
+        self._client: Any = factory()
+        self._issued = IssuedSids()
+
+    @property
+    def replies_possible(self) -> bool:
+        """An alphanumeric sender cannot receive replies; a Messaging Service number can."""
+        return self.settings.messaging_service_sid is not None
+
+    def body_of(self, message: OutgoingMessage) -> str:
+        """The text actually sent: the body, plus the reply prompt when one is asked for."""
+        body = message.body.rstrip()
+        if message.ask_acknowledgement and self.replies_possible and ACK_PROMPT not in body:
+            body = f"{body}\n{ACK_PROMPT}" if body else ACK_PROMPT
+        return body
+
+    def validity_period(self, valid_until: datetime | None) -> int | None:
+        """Seconds the SMS may wait in Twilio's queue (None: Twilio's default); stale raises."""
+        if valid_until is None:
+            return None
+        seconds = math.floor((valid_until - self.clock.now()).total_seconds())
+        if seconds < 1:
+            raise stale_message()
+        return min(seconds, MAX_VALIDITY_S)
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        """Messages.create; DeliveryFailed with a French reason on any refusal."""
+        check_recipient(message.recipient.address, manual=MANUAL)
+        body = self.body_of(message)
+        if not body:
+            raise DeliveryFailed("message vide : rien à envoyer", retryable=False)
+        if len(body) > MAX_BODY:
+            raise DeliveryFailed(
+                f"SMS trop long ({len(body)} caractères, {MAX_BODY} au plus) : le raccourcir",
+                retryable=False,
+            )
+        params: dict[str, Any] = {
+            "to": message.recipient.address,
+            "body": body,
+            "status_callback": webhook_url(self._base, "status", message.idempotency_key),
+        }
+        if self.settings.messaging_service_sid:
+            params["messaging_service_sid"] = self.settings.messaging_service_sid
+        else:
+            params["from_"] = self.settings.sms_sender
+        validity = self.validity_period(message.valid_until)
+        if validity is not None:
+            params["validity_period"] = validity
+        try:
+            created = await in_thread(lambda: self._client.messages.create(**params))
+        except MAPPED_ERRORS as exc:
+            # not chained: Twilio's message quotes the phone number
+            raise delivery_failure(exc, manual=MANUAL) from None
+        sid = str(created.sid)
+        self._issued.remember(sid, message.idempotency_key)
+        return Receipt(provider_id=sid, status="sent")
+
+    async def lookup(self, message: OutgoingMessage) -> Receipt | None:
+        """The SMS with this text sent to this number recently, or None if Twilio has none."""
+        address = message.recipient.address
+        if not E164.match(address):
+            return None  # send() refuses such an address before any request
+        body = self.body_of(message)
+        since = self.clock.now() - timedelta(seconds=self.settings.sms_lookup_window_s)
+        key = message.idempotency_key
+
+        def matches(sms: Any) -> bool:
+            return (
+                not self._issued.belongs_elsewhere(str(sms.sid), key)
+                and str(sms.direction or "").startswith("outbound")
+                and sms.date_created is not None
+                and sms.date_created >= since
+                and _same_text(str(sms.body or ""), body)
+            )
+
+        def search() -> Any:
+            # One page of the newest messages to the number. No DateSent filter: a queued
+            # message has no date_sent yet.
+            page = self._client.messages.page(to=address, page_size=LOOKUP_PAGE)
+            return next((sms for sms in page if matches(sms)), None)
+
+        try:
+            found = await in_thread(search)
+        except MAPPED_ERRORS as exc:
+            raise lookup_failure(exc) from None
+        if found is None:
+            return None
+        status = "delivered" if found.status == "delivered" else "sent"
+        return Receipt(provider_id=str(found.sid), status=status)

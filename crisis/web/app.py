@@ -1,0 +1,88 @@
+"""The web application (provider webhooks; the dashboard joins later) and its uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from crisis.bootstrap import App
+from crisis.web.webhooks import webhook_router
+
+log = logging.getLogger(__name__)
+
+
+class WebServerError(RuntimeError):
+    """The web server could not start (French message)."""
+
+
+def create_app(app: App, *, twilio_auth_token: str | None, public_base_url: str) -> FastAPI:
+    """The FastAPI application over a built orchestrator.
+
+    `public_base_url` is the address Twilio is given (behind the reverse proxy); signatures
+    are checked against it. Without `twilio_auth_token` every Twilio callback is refused.
+    """
+    web = FastAPI(title="Orchestrateur de crise", docs_url=None, redoc_url=None, openapi_url=None)
+    web.state.crisis_app = app
+    web.include_router(
+        webhook_router(
+            app.orchestrator, auth_token=twilio_auth_token, public_base_url=public_base_url
+        )
+    )
+    return web
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its signal handlers: the host process decides when to stop (`stop`)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_web(
+    app: App,
+    stop: asyncio.Event,
+    *,
+    host: str,
+    port: int,
+    twilio_auth_token: str | None,
+    public_base_url: str,
+    shutdown_timeout: int = 5,
+) -> None:
+    """Serve the web application on host:port until `stop` is set."""
+    config = uvicorn.Config(
+        create_app(app, twilio_auth_token=twilio_auth_token, public_base_url=public_base_url),
+        host=host,
+        port=port,
+        lifespan="off",
+        access_log=False,  # query strings carry outbox keys; bodies (never logged) phone numbers
+        log_config=None,  # the host process configures logging; uvicorn must not replace it
+        server_header=False,
+        timeout_graceful_shutdown=shutdown_timeout,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(_serve(server, f"{host}:{port}"))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        server.should_exit = True  # graceful: requests in progress finish, then uvicorn returns
+        await serving
+    log.info("serveur web arrêté")
+
+
+async def _serve(server: uvicorn.Server, where: str) -> None:
+    # uvicorn calls sys.exit when it cannot bind: caught here, inside the task, because a
+    # SystemExit escaping a task stops the whole event loop (dispatcher and alarms with it)
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise WebServerError(
+            f"le serveur web n'a pas pu démarrer sur {where} (adresse déjà utilisée ?)"
+        ) from exc
