@@ -98,7 +98,6 @@ class TwilioSettings(BaseModel):
     sms_sender: str | None = None  # alphanumeric sender id, e.g. "PREF42" (no replies possible)
     messaging_service_sid: str | None = None  # MG..., for a sender pool that can receive replies
     timeout_s: float = Field(default=10.0, gt=0, le=120)  # every HTTP request to Twilio
-    calls_per_second: float = Field(default=1.0, gt=0, le=100)  # account's CPS (1 by default)
     ring_timeout_s: int = Field(default=30, ge=5, le=600)  # how long a phone rings
     tts_voice: str = "Polly.Lea"  # a French voice for <Say language="fr-FR">
     # How far back a look-up searches after an ambiguous send. A call cannot be matched to its

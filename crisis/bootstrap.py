@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -374,6 +375,9 @@ def build(
             alarm.arm(crisis_id, when)
 
     orchestrator.on_wakeups = arm
+    website = channels.get(ChannelName.WEBSITE)
+    if isinstance(website, WebsiteChannel):
+        orchestrator.on_closed = _withdrawing(website)
     return App(
         settings=settings,
         store=store,
@@ -385,6 +389,27 @@ def build(
         directory=directory,
         webhooks=webhooks,
     )
+
+
+def _withdrawing(website: WebsiteChannel) -> Callable[[str], None]:
+    """After a close: the public alert is cancelled (CAP Cancel) and taken off the site."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    def withdraw(crisis_id: str) -> None:
+        coro = website.withdraw(crisis_id, FIN_ALERTE)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the CLI: no loop running, do it now
+            asyncio.run(coro)
+            return
+        task = loop.create_task(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    return withdraw
+
+
+FIN_ALERTE = "Fin d'alerte : l'événement est terminé, retour à la normale."
 
 
 def _crisis_context(store: Store) -> Callable[[str], CrisisContext | None]:

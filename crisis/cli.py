@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from channels.sms_text import describe_segments, sms_advice
 from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
 from crisis import compliance
@@ -24,7 +25,7 @@ from crisis.bootstrap import App, build, engine_config, provider_problems
 from crisis.cli_contacts import contacts_app
 from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
-from crisis.engine import Refused, template_problems
+from crisis.engine import Refused, sms_texts, template_problems
 from crisis.journal import verify
 from crisis.model import Actor, Interface, Mode, Verdict
 from crisis.runtime import serve
@@ -363,8 +364,24 @@ def publie(
 
 @app.command()
 def close(crisis_id: str, by: ByOption, reason: str = "", config: ConfigOption = None) -> None:
-    """Clore l'événement : les envois en file s'arrêtent."""
-    _act(config, "close", crisis_id, Actor(name=by, interface=Interface.CLI), reason)
+    """Clore l'événement : envois en file arrêtés, alerte du site levée (CAP Cancel)."""
+    settings = _settings(config)
+    try:  # with the channels, to withdraw the public alert
+        application = build(settings, env=os.environ, send=True)
+    except SettingsError as exc:
+        application = _app(config)
+        err.print(
+            "[yellow]Canaux indisponibles[/yellow] — l'alerte du site internet n'est pas levée "
+            f"automatiquement, la retirer à la main ({escape('; '.join(exc.problems))})"
+        )
+    except PlaybookErrors:
+        application = _app(config)  # says what is wrong with the playbooks, and exits
+    try:
+        application.orchestrator.close(crisis_id, Actor(name=by, interface=Interface.CLI), reason)
+    except (Refused, CrisisNotFound) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        application.close()
     console.print(f"Événement {crisis_id} clos.")
 
 
@@ -396,6 +413,7 @@ app.add_typer(contacts_app, name="contacts")
 def check_config(config: ConfigOption = None) -> None:
     """Vérifier la configuration, les playbooks et les modèles sans rien envoyer."""
     settings = _settings(config)
+    now = SystemClock().now()
     problems = [
         str(e)
         for e in check_library(
@@ -406,13 +424,17 @@ def check_config(config: ConfigOption = None) -> None:
     if not problems:
         library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
         problems = template_problems(
-            library.playbooks.values(),
-            library.templates,
-            engine_config(settings),
-            SystemClock().now(),
+            library.playbooks.values(), library.templates, engine_config(settings), now
         )
     for line in problems:
         err.print(f"[red]Playbook invalide[/red] — {escape(line)}")
+    if not problems:
+        for name, text in sms_texts(
+            library.playbooks.values(), library.templates, engine_config(settings), now
+        ).items():
+            sms = sms_advice(text)
+            if sms.encoding != "GSM-7" or sms.segments > 1:
+                console.print(f"[yellow]SMS[/yellow] — modèle {name} : {describe_segments(text)}")
     providers = provider_problems(settings, os.environ)
     advice = [p for p in providers if "avertissement" in p]
     errors = [p for p in providers if p not in advice]

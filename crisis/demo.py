@@ -103,13 +103,15 @@ def run_demo(
 async def _run(app: App, crisis_id: str, t0: datetime, console: Console) -> None:
     stop = asyncio.Event()
     server = asyncio.create_task(serve(app, stop))
-    with Live(console=console, refresh_per_second=4, transient=False) as live:
-        while app.clock.now() < t0 + timedelta(minutes=61):
-            await asyncio.sleep(0.25)
-            _approve_when_ready(app, crisis_id)
-            live.update(_screen(app, crisis_id, t0))
-    stop.set()
-    await server
+    try:
+        with Live(console=console, refresh_per_second=4, transient=False) as live:
+            while app.clock.now() < t0 + timedelta(minutes=61):
+                await asyncio.sleep(0.25)
+                _approve_when_ready(app, crisis_id)
+                live.update(_screen(app, crisis_id, t0))
+    finally:  # an error above still stops the service the way it stops normally (no hang)
+        stop.set()
+        await server
 
 
 def _approve_when_ready(app: App, crisis_id: str) -> None:

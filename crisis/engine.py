@@ -649,6 +649,40 @@ def template_problems(
     return list(dict.fromkeys(problems))
 
 
+def sms_texts(
+    playbooks: Iterable[Playbook],
+    templates: Mapping[str, MessageTemplate],
+    config: EngineConfig,
+    at: datetime,
+) -> dict[str, str]:
+    """The SMS text of each template a playbook sends by SMS, rendered for a sample crisis."""
+    texts: dict[str, str] = {}
+    names = {"42218": "Saint-Étienne"}
+    for playbook in playbooks:
+        for step in playbook.steps:
+            name = step.template
+            if name is None or name not in templates or ChannelName.SMS not in step.channels:
+                continue
+            fields: dict[str, Any] = {  # only what messages may read: no plan, no roster
+                "id": "EXEMPLE",
+                "kind": playbook.kind,
+                "mode": Mode.REEL,
+                "t0": at,
+                "synergi_ref": "SYNERGI-EXEMPLE",
+                "communes": ("42218",),
+                "commune_names": names,
+                "ciav_number": "01 99 00 00 01",
+            }
+            sample = Crisis.model_construct(**fields)
+            try:
+                texts[name] = render_message(
+                    templates[name], _context(sample, "42218", at, config)
+                ).short
+            except RenderError:
+                continue  # template_problems names it
+    return texts
+
+
 # --- compliance checkpoints --------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from channels.base import Channel, ChannelName, DeliveryFailed, OutgoingMessage, Receipt, Recipient
@@ -26,6 +26,13 @@ from crisis.model import (
     WarningRaised,
 )
 from crisis.store import Store
+from crisis.store.repository import Tx
+
+# Outcomes written while the provider may hold the message: its status callback can arrive
+# before them (during the request that timed out, or during the look-up).
+_PROVIDER_MAY_HOLD = frozenset({"unknown", "reconciled"})
+_REPORTED = {OutboxState.DELIVERED, OutboxState.FAILED}
+REPORTED_REASON = "le fournisseur a déjà rendu compte de ce message : pas de nouvel envoi"
 
 
 @dataclass(frozen=True)
@@ -347,11 +354,12 @@ class Dispatcher:
         batch, self._results = self._results, []
         now = self.clock.now()
         by_crisis: dict[str, list[tuple[Fact, Actor]]] = defaultdict(list)
-        for result in batch:
-            by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
-            if result.outcome == "failed" and result.item.message.channel.is_public:
-                by_crisis[result.item.message.crisis_id].append((_by_hand(result), SYSTEM))
         with self.store.transaction() as tx:
+            batch = [_unless_reported(tx, r) for r in batch]
+            for result in batch:
+                by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
+                if result.outcome == "failed" and result.item.message.channel.is_public:
+                    by_crisis[result.item.message.crisis_id].append((_by_hand(result), SYSTEM))
             tx.record_outcomes(
                 [
                     OutboxUpdate(
@@ -369,6 +377,28 @@ class Dispatcher:
                 tx.append(crisis_id, items, now)
         if any(r.state == OutboxState.PENDING for r in batch):
             self.nudge()
+
+
+def _unless_reported(tx: Tx, result: Outcome) -> Outcome:
+    """An ambiguous attempt or a look-up whose row a provider report (delivered, failed) settled
+    meanwhile: the report stands, and the attempt is journaled as reconciled by it.
+
+    Only these outcomes are re-read (one query each, rare): a plain "sent" is written blindly.
+    """
+    if result.outcome not in _PROVIDER_MAY_HOLD:
+        return result
+    message = result.item.message
+    row = tx.find_outbox(channel=message.channel, idempotency_key=message.idempotency_key)
+    if row is None or row.state not in _REPORTED:
+        return result
+    return replace(
+        result,
+        outcome="reconciled",
+        state=row.state,
+        provider_id=row.provider_id or result.provider_id,
+        reason=REPORTED_REASON,
+        retry_at=None,
+    )
 
 
 def _by_hand(result: Outcome) -> WarningRaised:

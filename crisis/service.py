@@ -109,6 +109,7 @@ class Orchestrator:
         self.on_queued: Callable[[], None] = lambda: None
         self.on_cancelled: Callable[[str, CancelPending], None] = lambda _cid, _c: None
         self.before_receive: Callable[[], None] = lambda: None
+        self.on_closed: Callable[[str], None] = lambda _cid: None
 
     # --- T0 ----------------------------------------------------------------------------------
 
@@ -239,8 +240,9 @@ class Orchestrator:
         self.handle(crisis_id, Note(text=text, actor=actor))
 
     def close(self, crisis_id: str, actor: Actor, reason: str = "") -> None:
-        """Close the crisis."""
+        """Close the crisis; then withdraw its public alert (CAP Cancel, page, banner)."""
         self.handle(crisis_id, Close(actor=actor, reason=reason))
+        self.on_closed(crisis_id)
 
     def acknowledge(self, crisis_id: str, contact_id: str, actor: Actor) -> None:
         """Record an acknowledgement given by other means (phone call to the standard...)."""
@@ -297,7 +299,11 @@ class Orchestrator:
                 state = OutboxState.DELIVERED if event.delivered else OutboxState.FAILED
                 if item.state == state:
                     return  # the same callback twice is one fact
-                tx.set_outbox(item.id, now, state=state)
+                if item.state == OutboxState.DELIVERED:
+                    return  # out of order: a failure reported after the delivery never undoes it
+                # a report may come while the send still waits for its answer: keep the sid
+                known = {} if item.provider_id else {"provider_id": event.provider_id or None}
+                tx.set_outbox(item.id, now, state=state, **known)
                 tx.append(
                     message.crisis_id,
                     [

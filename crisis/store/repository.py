@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -381,9 +381,17 @@ class Tx(DirectoryTx):
         """Write many attempts' results in one statement (executemany)."""
         if not outcomes:
             return
+        # Only rows still in the dispatcher's hands: a provider's receipt (delivered, failed)
+        # recorded meanwhile by a callback is never overwritten by the send's own answer.
         statement = (
             update(OUTBOX)
-            .where(OUTBOX.c.id == bindparam("u_id"))
+            .where(
+                OUTBOX.c.id == bindparam("u_id"),
+                or_(  # not IN: an expanding parameter cannot go with executemany
+                    OUTBOX.c.state == OutboxState.SENDING.value,
+                    OUTBOX.c.state == OutboxState.UNKNOWN.value,
+                ),
+            )
             .values(
                 state=bindparam("u_state"),
                 last_error=bindparam("u_error"),
