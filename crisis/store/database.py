@@ -25,6 +25,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    dbapi_connection.isolation_level = None  # transactions opened by _sqlite_begin_immediate
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # pysqlite opens a transaction only before the first write, so the reads a decision rests
+    # on (journal head, steps) would escape it and two units of work on one crisis could read
+    # the same head. We open every transaction ourselves, taking the write lock first: units
+    # of work on one SQLite file run one after the other (busy_timeout covers the wait).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -35,6 +44,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
