@@ -28,6 +28,7 @@ from channels.base import (
     OutgoingMessage,
     Receipt,
     TimeSource,
+    is_loopback_host,
 )
 
 __all__ = [
@@ -47,7 +48,6 @@ ENV_SECRET = "CRISIS_APP_HMAC_SECRET"  # noqa: S105 (a variable name, not a secr
 MIN_SECRET_BYTES = 32
 SIGNATURE_HEADER = "X-Crisis-Signature"
 TIMESTAMP_HEADER = "X-Crisis-Timestamp"
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # Header values must be ASCII: other characters (and "%", space) are percent-encoded.
 _HEADER_SAFE = string.punctuation.replace("%", "")
 
@@ -64,7 +64,7 @@ def url_problem(url: str) -> str | None:
         return "app.url : adresse mal formée"
     if parts.scheme not in {"https", "http"} or not host:
         return "app.url : adresse https://... attendue"
-    if parts.scheme == "http" and host not in _LOOPBACK:
+    if parts.scheme == "http" and not is_loopback_host(host):
         return "app.url : https obligatoire (http seulement pour 127.0.0.1 ou localhost, en test)"
     if parts.username is not None or parts.password is not None:
         return "app.url : pas d'identifiants dans l'adresse (le secret est CRISIS_APP_HMAC_SECRET)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
@@ -148,3 +149,16 @@ class Channel(Protocol):
 class ChannelConfigError(Exception):
     """A channel cannot be built: missing credential, bad number, bad URL. The message is
     French, names the setting or environment variable, and never contains a secret."""
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Whether a URL's host is this machine: the only place plain http is accepted (tests,
+    Prism, local fakes); every real provider is reached over https."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from channels.base import is_loopback_host
 
 __all__ = [
     "MAX_WEIGHT",
@@ -234,15 +235,6 @@ def thread(body: str, stamp: Stamp, max_weight: int = MAX_WEIGHT) -> list[str]:
 # --- settings shared by the public-post channels -----------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def valid_base_url(value: str, setting: str) -> str:
     """The base URL without its trailing slash; ValueError (French) if it is not http(s)."""
     parts = urlsplit(value)
@@ -254,7 +246,7 @@ def valid_base_url(value: str, setting: str) -> str:
 def https_problem(url: str, setting: str) -> list[str]:
     """A configuration problem if a provider URL is not https (loopback excepted)."""
     parts = urlsplit(url)
-    if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
         return [
             f"{setting} doit être en https (http réservé à 127.0.0.1/localhost pour les essais)"
         ]

@@ -5,7 +5,6 @@ mapped in channels.twilio_errors)."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
 from collections import OrderedDict
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from channels.base import ChannelConfigError
+from channels.base import ChannelConfigError, is_loopback_host
 
 __all__ = [
     "ADVICE",
@@ -59,27 +58,16 @@ ClientFactory = Callable[[], Any]  # returns a twilio.rest.Client (or a test dou
 T = TypeVar("T")
 
 
-def _loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_loopback_url(url: str) -> bool:
     """Whether the URL points at this machine (tests, Prism, a local fake)."""
-    return _loopback_host(urlsplit(url).hostname)
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 def _base_url(value: str, setting: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"{setting} : adresse http(s) complète attendue (ex. https://...)")
-    if parts.scheme == "http" and not _loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"{setting} : https obligatoire (http seulement pour 127.0.0.1)")
     if parts.query or parts.fragment:
         raise ValueError(f"{setting} : ni paramètres (?) ni ancre (#) dans l'adresse de base")

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from channels.base import ChannelConfigError
+from channels.base import ChannelConfigError, is_loopback_host
 from channels.cap import Certainty, Severity, Urgency
 from channels.website_cms import HMAC_SECRET_ENV
 from channels.website_pages import WebsiteState
@@ -27,7 +27,6 @@ from channels.website_pages import WebsiteState
 __all__ = ["HMAC_SECRET_ENV", "WebsiteCredentials", "WebsiteSettings", "check_website"]
 
 STATE_FILE = "state.json"
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def _check_url(value: str | None, setting: str) -> str | None:
@@ -141,7 +140,7 @@ def _url_problems(value: str | None, setting: str) -> list[str]:
     if value is None:
         return []
     parts = urlsplit(value)
-    if parts.scheme != "https" and parts.hostname not in _LOCAL_HOSTS:
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
         return [f"[website] {setting} doit être une adresse https : {value}"]
     return []
 

@@ -37,7 +37,7 @@ from crisis.engine import EngineConfig
 from crisis.outbox import ChannelLimits, Dispatcher, Outcome, RetryPolicy
 from crisis.scheduling import Alarm
 from crisis.service import Orchestrator
-from crisis.settings import ChannelSettings, Settings, SettingsError
+from crisis.settings import ChannelSettings, Settings, SettingsError, validation_problems
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
 from playbooks.loader import load_library
@@ -133,14 +133,7 @@ def _section(model: type[_M], data: dict[str, object] | None, section: str, user
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"clé « {section}.{'.'.join(str(p) for p in e['loc'])} » : "
-            + ("clé inconnue" if e["type"] == "extra_forbidden" else e["msg"]).removeprefix(
-                "Value error, "
-            )
-            for e in exc.errors()
-        )
-        raise ChannelConfigError(problems) from None
+        raise ChannelConfigError("; ".join(validation_problems(exc, section))) from None
 
 
 def _simulated(

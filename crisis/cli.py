@@ -9,11 +9,10 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -22,6 +21,7 @@ from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
 from crisis import compliance
 from crisis.bootstrap import App, build, engine_config, provider_problems
+from crisis.cli_common import ConfigOption, console, err, fail, load, settings_failed
 from crisis.cli_contacts import contacts_app
 from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
@@ -30,7 +30,7 @@ from crisis.journal import verify
 from crisis.model import Actor, Interface, Mode, Verdict
 from crisis.runtime import serve
 from crisis.service import ActivationError, ActivationRequest
-from crisis.settings import Settings, SettingsError, load_settings
+from crisis.settings import SettingsError
 from crisis.store.repository import CrisisNotFound
 from playbooks.loader import (
     PlaybookErrors,
@@ -44,40 +44,18 @@ from playbooks.model import EventKind
 app = typer.Typer(
     help="Orchestrateur de communication d'urgence (Qual-e-pref, module 7).", no_args_is_help=True
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-ConfigOption = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional here
-    typer.Option("--config", "-c", envvar="CRISIS_CONFIG", help="Fichier de configuration TOML."),
-]
 ByOption = Annotated[str, typer.Option("--by", "--par", help="Qui agit (nom et fonction).")]
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config, os.environ)
-    except SettingsError as exc:
-        for line in exc.problems:
-            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
-        raise typer.Exit(2) from None
 
 
 def _app(config: Path | None, *, send: bool = False) -> App:
     """The orchestrator; with `send`, its channels too (credentials from the environment)."""
     try:
-        return build(_settings(config), env=os.environ, send=send)
+        return build(load(config), env=os.environ, send=send)
     except PlaybookErrors as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     except SettingsError as exc:
-        for line in exc.problems:
-            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]Erreur :[/red] {escape(message)}")
-    return typer.Exit(code)
+        raise settings_failed(exc) from None
 
 
 def parse_t0(text: str, tz: ZoneInfo, now: datetime) -> datetime:
@@ -131,7 +109,7 @@ def activate(
         spec = parse_area(communes)
         area = resolve_area(spec, load_extract(application.settings.directory.communes_file))
     except (AreaError, CogError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _confirm_area(area, yes)
     try:
         when = parse_t0(t0, tz, application.clock.now())
@@ -148,7 +126,7 @@ def activate(
             )
         )
     except (ActivationError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     crisis = result.crisis
     if result.created:
         console.print(
@@ -171,9 +149,9 @@ def _confirm_area(area: ResolvedArea, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise _fail("vérifiez la liste des communes puis relancez avec --yes", code=2)
+        raise fail("vérifiez la liste des communes puis relancez avec --yes", code=2)
     if not typer.confirm("Enregistrer le temps 0 pour ces communes ?", default=False):
-        raise _fail("rien n'a été enregistré")
+        raise fail("rien n'a été enregistré")
 
 
 @app.command()
@@ -206,7 +184,7 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
             steps = tx.steps(crisis_id)
             counts = tx.outbox_counts(crisis_id)
     except CrisisNotFound as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     elapsed = now - crisis.t0
     mins = int(elapsed.total_seconds() // 60)
     console.print(
@@ -272,7 +250,7 @@ def journal(
         with application.store.transaction() as tx:
             tx.crisis(target)
     except CrisisNotFound as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for e in entries:
         console.print(
             f"[dim]{e.seq:>5}[/dim] {e.at.astimezone(tz):%d/%m %H:%M:%S} "
@@ -317,7 +295,7 @@ def _act(config: Path | None, action: str, crisis_id: str, *args: object) -> Non
     try:
         getattr(application.orchestrator, action)(crisis_id, *args)
     except (Refused, CrisisNotFound) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -365,7 +343,7 @@ def publie(
 @app.command()
 def close(crisis_id: str, by: ByOption, reason: str = "", config: ConfigOption = None) -> None:
     """Clore l'événement : envois en file arrêtés, alerte du site levée (CAP Cancel)."""
-    settings = _settings(config)
+    settings = load(config)
     try:  # with the channels, to withdraw the public alert
         application = build(settings, env=os.environ, send=True)
     except SettingsError as exc:
@@ -379,7 +357,7 @@ def close(crisis_id: str, by: ByOption, reason: str = "", config: ConfigOption =
     try:
         application.orchestrator.close(crisis_id, Actor(name=by, interface=Interface.CLI), reason)
     except (Refused, CrisisNotFound) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         application.close()
     console.print(f"Événement {crisis_id} clos.")
@@ -412,7 +390,7 @@ app.add_typer(contacts_app, name="contacts")
 @app.command(name="check-config")
 def check_config(config: ConfigOption = None) -> None:
     """Vérifier la configuration, les playbooks et les modèles sans rien envoyer."""
-    settings = _settings(config)
+    settings = load(config)
     now = SystemClock().now()
     problems = [
         str(e)
@@ -473,15 +451,13 @@ def demo(
     Avec --config, les canaux dont le fichier indique un fournisseur réel l'utilisent
     (identifiants dans l'environnement) ; la base reste celle de la démonstration.
     """
-    base = _settings(config) if config is not None else None
+    base = load(config) if config is not None else None
     try:
         code = run_demo(
             speed=speed, data_dir=data_dir, console=console, seed=seed, base=base, env=os.environ
         )
     except SettingsError as exc:
-        for line in exc.problems:
-            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
-        raise typer.Exit(2) from None
+        raise settings_failed(exc) from None
     raise typer.Exit(code)
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -31,8 +29,9 @@ from contacts.model import Contact, Directory, Role
 from contacts.phone import mask
 from contacts.training import trained_ids
 from crisis.bootstrap import build_directory
+from crisis.cli_common import ConfigOption, console, fail, load
 from crisis.clock import SystemClock
-from crisis.settings import Settings, SettingsError, load_settings
+from crisis.settings import Settings
 from crisis.store import Store
 from crisis.store.directory import DirectoryIntegrityError
 from playbooks.loader import PlaybookErrors, load_library
@@ -40,12 +39,6 @@ from playbooks.loader import PlaybookErrors, load_library
 contacts_app = typer.Typer(
     help="Annuaire : élus, astreinte, liste de rappel, CIP, presse.", no_args_is_help=True
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-ConfigOption = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional here
-    typer.Option("--config", "-c", envvar="CRISIS_CONFIG", help="Fichier de configuration TOML."),
-]
 STATUS_LABELS = {
     "imported": "importé",
     "updated": "mis à jour",
@@ -68,20 +61,6 @@ class ImportKind(StrEnum):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config, os.environ)
-    except SettingsError as exc:
-        for line in exc.problems:
-            err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]Erreur :[/red] {escape(message)}")
-    return typer.Exit(code)
-
-
 def _zone(settings: Settings) -> tzinfo:
     return ZoneInfo(settings.prefecture.timezone)
 
@@ -97,7 +76,7 @@ def _today(settings: Settings) -> date:
 def _database_store(settings: Settings, action: str) -> Store:
     """The store, when the directory's source is the database (otherwise a French error)."""
     if settings.directory.source != "database":
-        raise _fail(
+        raise fail(
             f"{action} : l'annuaire configuré n'est pas celui de la base de données "
             f"(source actuelle : « {settings.directory.source} »). Indiquez "
             '[directory] source = "database" dans le fichier de configuration.',
@@ -136,11 +115,11 @@ def contacts_check(config: ConfigOption = None) -> None:
     Aussi : doublons de mobiles, lignes fixes enregistrées comme mobiles, créneaux d'astreinte
     sans personne sur les 7 prochains jours, agents CIP écartés (engagement 50.2).
     """
-    settings = _settings(config)
+    settings = load(config)
     try:
         library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
     except PlaybookErrors as exc:
-        raise _fail(str(exc), code=2) from None
+        raise fail(str(exc), code=2) from None
     directory = _directory(settings)
     now = _now()
     tz = _zone(settings)
@@ -221,11 +200,11 @@ def import_file(
     config: ConfigOption = None,
 ) -> None:
     """Importer un fichier dans l'annuaire de la base : tout ou rien, rapport ligne à ligne."""
-    settings = _settings(config)
+    settings = load(config)
     try:
         data = file.read_bytes()
     except OSError:
-        raise _fail(f"fichier illisible ou introuvable : {file}") from None
+        raise fail(f"fichier illisible ou introuvable : {file}") from None
     store = _database_store(settings, "import impossible")
     try:
         with store.transaction() as tx:
@@ -241,7 +220,7 @@ def import_file(
                 kind, data, base, source=file.name, keep=keep_valid, tz=_zone(settings)
             )
         except UnreadableFile as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         _print_report(result.report)
         rejected = result.report.counts["rejected"]
         if rejected and not keep_valid:
@@ -262,13 +241,13 @@ def import_file(
         # writing to the same database); a change since the read means the report is stale
         with store.transaction() as tx:
             if tx.directory_revision(lock=True) != revision:
-                raise _fail(
+                raise fail(
                     "l'annuaire a été modifié pendant l'import (autre import ou effacement) : "
                     "rien n'a été enregistré, relancez la commande"
                 )
             tx.replace_directory(result.directory)
     except DirectoryIntegrityError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         store.close()
     console.print("[green]Annuaire enregistré dans la base.[/green]")
@@ -317,13 +296,13 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Exporter en JSON un contact (droit d'accès, RGPD art. 15) ou tout l'annuaire."""
-    settings = _settings(config)
+    settings = load(config)
     tz = _zone(settings)
     directory = _directory(settings)
     if contact_id is not None:
         contact = directory.contact(contact_id)
         if contact is None:
-            raise _fail(f"aucun contact « {contact_id} » dans l'annuaire")
+            raise fail(f"aucun contact « {contact_id} » dans l'annuaire")
         people = [contact]
     else:
         people = list(directory.contacts)
@@ -340,7 +319,7 @@ def export(
     try:
         output.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
     except OSError:
-        raise _fail(f"impossible d'écrire {output}") from None
+        raise fail(f"impossible d'écrire {output}") from None
     trainings = sum(len(p["formations"]) for p in document["contacts"])
     slots = sum(len(p["astreintes"]) for p in document["contacts"])
     console.print(
@@ -363,20 +342,20 @@ def erase(
     config: ConfigOption = None,
 ) -> None:
     """Effacer un contact (droit à l'effacement, RGPD art. 17), ses formations et astreintes."""
-    settings = _settings(config)
+    settings = load(config)
     store = _database_store(settings, "effacement impossible")
     try:
         if not yes:
             if not sys.stdin.isatty():
-                raise _fail("confirmez l'effacement en relançant avec --yes", code=2)
+                raise fail("confirmez l'effacement en relançant avec --yes", code=2)
             if not typer.confirm(f"Effacer définitivement le contact « {contact_id} » ?"):
-                raise _fail("rien n'a été effacé")
+                raise fail("rien n'a été effacé")
         with store.transaction() as tx:
             found = tx.erase_contact(contact_id)
     finally:
         store.close()
     if not found:
-        raise _fail(f"aucun contact « {contact_id} » dans l'annuaire")
+        raise fail(f"aucun contact « {contact_id} » dans l'annuaire")
     console.print(
         f"[green]Contact « {escape(contact_id)} » effacé[/green], avec ses formations et ses "
         "créneaux d'astreinte (s'il était suppléant, le créneau reste sans suppléant)."
@@ -402,7 +381,7 @@ def list_contacts(
     config: ConfigOption = None,
 ) -> None:
     """Lister les contacts (numéros et adresses masqués)."""
-    settings = _settings(config)
+    settings = load(config)
     directory = _directory(settings)
     trained = trained_ids(directory, _today(settings))
     chosen = [
@@ -436,7 +415,7 @@ def seed_demo(
     config: ConfigOption = None,
 ) -> None:
     """Écrire dans la base l'annuaire de démonstration (fiction), formations et astreintes."""
-    settings = _settings(config)
+    settings = load(config)
     tz = _zone(settings)
     directory = demo_directory(
         load_communes(settings.directory.communes_file),
@@ -449,7 +428,7 @@ def seed_demo(
         with store.transaction() as tx:
             present = tx.contact_count()
             if present and not force:
-                raise _fail(
+                raise fail(
                     f"la base contient déjà un annuaire ({_plural(present, 'contact')}) : "
                     "relancez avec --force pour le remplacer par l'annuaire de démonstration"
                 )

@@ -616,6 +616,24 @@ def _context(
     }
 
 
+_SAMPLE_NAMES = {"42218": "Saint-Étienne", "42187": "Roanne", "42147": "Montbrison"}
+
+
+def _sample(kind: EventKind, codes: tuple[str, ...], ciav: str | None, at: datetime) -> Crisis:
+    """A sample crisis for trying templates: only what messages may read (no plan, no roster)."""
+    fields: dict[str, Any] = {
+        "id": "EXEMPLE",
+        "kind": kind,
+        "mode": Mode.REEL,
+        "t0": at,
+        "synergi_ref": "SYNERGI-EXEMPLE",
+        "communes": codes,
+        "commune_names": _SAMPLE_NAMES,
+        "ciav_number": ciav,
+    }
+    return Crisis.model_construct(**fields)
+
+
 def template_problems(
     playbooks: Iterable[Playbook],
     templates: Mapping[str, MessageTemplate],
@@ -624,23 +642,12 @@ def template_problems(
 ) -> list[str]:
     """Render every template a playbook uses with sample crises: what would hold a step (French)."""
     problems: list[str] = []
-    names = {"42218": "Saint-Étienne", "42187": "Roanne", "42147": "Montbrison"}
     for playbook in playbooks:
         for step in playbook.steps:
             if step.template is None or step.template not in templates:
                 continue
-            for codes, ciav in ((("42218",), None), (tuple(names), "01 99 00 00 01")):
-                fields: dict[str, Any] = {  # only what messages may read: no plan, no roster
-                    "id": "EXEMPLE",
-                    "kind": playbook.kind,
-                    "mode": Mode.REEL,
-                    "t0": at,
-                    "synergi_ref": "SYNERGI-EXEMPLE",
-                    "communes": codes,
-                    "commune_names": names,
-                    "ciav_number": ciav,
-                }
-                sample = Crisis.model_construct(**fields)
+            for codes, ciav in ((("42218",), None), (tuple(_SAMPLE_NAMES), "01 99 00 00 01")):
+                sample = _sample(playbook.kind, codes, ciav, at)
                 try:
                     render_message(templates[step.template], _context(sample, codes[0], at, config))
                 except RenderError as exc:
@@ -657,23 +664,12 @@ def sms_texts(
 ) -> dict[str, str]:
     """The SMS text of each template a playbook sends by SMS, rendered for a sample crisis."""
     texts: dict[str, str] = {}
-    names = {"42218": "Saint-Étienne"}
     for playbook in playbooks:
+        sample = _sample(playbook.kind, ("42218",), "01 99 00 00 01", at)
         for step in playbook.steps:
             name = step.template
             if name is None or name not in templates or ChannelName.SMS not in step.channels:
                 continue
-            fields: dict[str, Any] = {  # only what messages may read: no plan, no roster
-                "id": "EXEMPLE",
-                "kind": playbook.kind,
-                "mode": Mode.REEL,
-                "t0": at,
-                "synergi_ref": "SYNERGI-EXEMPLE",
-                "communes": ("42218",),
-                "commune_names": names,
-                "ciav_number": "01 99 00 00 01",
-            }
-            sample = Crisis.model_construct(**fields)
             try:
                 texts[name] = render_message(
                     templates[name], _context(sample, "42218", at, config)

@@ -67,29 +67,24 @@ class Next:
             self.wake_at = when
 
 
-_OFFICIAL_ORDER = {Role.MAIRE: 0, Role.ADJOINT: 1, Role.SECRETARIAT: 2}
-
-
 def groups(action: Action, contacts: Sequence[Contact]) -> list[Group]:
-    """Cut a step's audience (already filtered to those who can be called) into chains."""
+    """Cut a step's audience (already filtered to those who can be called) into chains.
+
+    `contacts` come in `resolve_audience` order: per commune maire, adjoints by rank, then
+    secrétariat; on-call roles by rank (holder, then deputies). Chains keep that order.
+    """
     if action == Action.NOTIFY_OFFICIALS:
         by_commune: dict[str, list[Contact]] = {}
         for contact in contacts:
             if contact.commune is not None:
                 by_commune.setdefault(contact.commune, []).append(contact)
         return [
-            Group(
-                key=f"commune:{code}",
-                commune=code,
-                chain=tuple(
-                    sorted(members, key=lambda c: (_OFFICIAL_ORDER.get(c.role, 9), c.rank, c.id))
-                ),
-            )
+            Group(key=f"commune:{code}", commune=code, chain=tuple(members))
             for code, members in by_commune.items()
         ]
     if action == Action.PAGE_ON_CALL:
         by_role: dict[Role, list[Contact]] = {}
-        for contact in contacts:  # roster order: holder first, then deputies
+        for contact in contacts:
             by_role.setdefault(contact.role, []).append(contact)
         return [Group(key=f"role:{role.value}", chain=tuple(m)) for role, m in by_role.items()]
     return [Group(key="cellule", chain=tuple(contacts), parallel=True)]

@@ -388,7 +388,7 @@ def _unless_reported(tx: Tx, result: Outcome) -> Outcome:
     if result.outcome not in _PROVIDER_MAY_HOLD:
         return result
     message = result.item.message
-    row = tx.find_outbox(channel=message.channel, idempotency_key=message.idempotency_key)
+    row = tx.outbox_by_key(message.idempotency_key)
     if row is None or row.state not in _REPORTED:
         return result
     return replace(

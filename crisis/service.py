@@ -258,7 +258,7 @@ class Orchestrator:
         now = self.clock.now()
         with self.store.transaction() as tx:
             tx.crisis(crisis_id, lock=True)  # the crisis exists; serialises with its other facts
-            item = tx.find_outbox(channel=ChannelName.WEBSITE, idempotency_key=outbox_key)
+            item = tx.outbox_by_key(outbox_key)
             if item is None or item.message.crisis_id != crisis_id:
                 raise Refused(f"message inconnu pour l'événement {crisis_id} : {outbox_key}")
             message = item.message
@@ -400,7 +400,7 @@ class Orchestrator:
         if not key:
             return None
         with self.store.transaction() as tx:
-            item = tx.find_outbox(channel=ChannelName.VOICE, idempotency_key=key)
+            item = tx.outbox_by_key(key)
         return None if item is None else item.message
 
     def callback_refused(self, key: str | None, route: str, reason: str) -> str | None:
@@ -414,7 +414,7 @@ class Orchestrator:
         message = f"Rappel du fournisseur refusé : signature Twilio invalide ({route} : {reason})"
         fact = WarningRaised(code="rappel_refuse", message=message)
         with self.store.transaction() as tx:
-            item = tx.find_outbox(channel=ChannelName.VOICE, idempotency_key=key)
+            item = tx.outbox_by_key(key)
             if item is None:
                 return None
             crisis_id = item.message.crisis_id

@@ -81,15 +81,6 @@ PROVIDERS: dict[ChannelName, frozenset[str]] = {  # the real provider each chann
     ChannelName.WEBSITE: frozenset({"simulated", "website"}),
     ChannelName.APP: frozenset({"simulated", "webhook"}),
 }
-# The section of the file holding each real provider's settings (validated by its channel).
-PROVIDER_SECTIONS = {
-    "twilio": "twilio",
-    "smtp": "smtp",
-    "x": "x",
-    "facebook": "facebook",
-    "website": "website",
-    "webhook": "app",
-}
 
 
 class ChannelSettings(_Section):
@@ -213,6 +204,12 @@ class SettingsError(ValueError):
         self.problems = problems
 
 
+def validation_problems(exc: ValidationError, section: str = "") -> list[str]:
+    """pydantic's errors in French, each naming its key (under `section` when given)."""
+    prefix = f"{section}." if section else ""
+    return [f"clé « {prefix}{_where(e['loc'])} » : {_french(e['msg'])}" for e in exc.errors()]
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(racine)"
 
@@ -240,7 +237,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise SettingsError(
-            [f"{name}, clé « {_where(e['loc'])} » : {_french(e['msg'])}" for e in exc.errors()]
+            [f"{name}, {problem}" for problem in validation_problems(exc)]
         ) from None
     url = env.get("CRISIS_DATABASE_URL")
     if url:

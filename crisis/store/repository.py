@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, bindparam, func, insert, or_, select, update
+from sqlalchemy import RowMapping, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -420,15 +420,19 @@ class Tx(DirectoryTx):
     def find_outbox(
         self, *, channel: ChannelName, provider_id: str = "", idempotency_key: str = ""
     ) -> OutboxItem | None:
-        """The row a provider callback speaks of."""
-        cond: ColumnElement[bool]
+        """The row a provider callback speaks of: by our key, else by the provider's id."""
         if idempotency_key:
-            cond = OUTBOX.c.idempotency_key == idempotency_key
-        elif provider_id:
-            cond = (OUTBOX.c.channel == channel.value) & (OUTBOX.c.provider_id == provider_id)
-        else:
+            return self.outbox_by_key(idempotency_key)
+        if not provider_id:
             return None
+        cond = (OUTBOX.c.channel == channel.value) & (OUTBOX.c.provider_id == provider_id)
         row = self.session.execute(select(OUTBOX).where(cond)).mappings().first()
+        return None if row is None else _item(row)
+
+    def outbox_by_key(self, idempotency_key: str) -> OutboxItem | None:
+        """The row with this idempotency key (unique across channels)."""
+        query = select(OUTBOX).where(OUTBOX.c.idempotency_key == idempotency_key)
+        row = self.session.execute(query).mappings().first()
         return None if row is None else _item(row)
 
     def call_attempts(self, crisis_id: str, step_ids: Sequence[str]) -> list[Attempt]:

@@ -1,0 +1,41 @@
+"""What every `crisis` sub-command shares: consoles, common options, settings and errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from crisis.settings import Settings, SettingsError, load_settings
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+ConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional here
+    typer.Option("--config", "-c", envvar="CRISIS_CONFIG", help="Fichier de configuration TOML."),
+]
+
+
+def settings_failed(exc: SettingsError) -> typer.Exit:
+    """Say what is wrong with the configuration; the exit to raise (code 2)."""
+    for line in exc.problems:
+        err.print(f"[red]Configuration invalide[/red] — {escape(line)}")
+    return typer.Exit(2)
+
+
+def load(config: Path | None) -> Settings:
+    """The settings of `config` (or CRISIS_CONFIG) and the environment, or exit 2 saying why."""
+    try:
+        return load_settings(config, os.environ)
+    except SettingsError as exc:
+        raise settings_failed(exc) from None
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Say a French error; the exit to raise."""
+    err.print(f"[red]Erreur :[/red] {escape(message)}")
+    return typer.Exit(code)
