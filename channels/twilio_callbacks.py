@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from twilio.request_validator import RequestValidator
@@ -15,12 +16,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from channels.base import AcknowledgementReport, ChannelName, DeliveryReport
 
 __all__ = [
+    "ACK_PROMPT_ETA",
     "ACK_PROMPT_VOICE",
     "DEFAULT_VOICE",
     "LANGUAGE",
+    "ReplyAcknowledgement",
     "gather_event",
     "gather_twiml",
     "is_acknowledgement_text",
+    "reply_acknowledgement",
     "signature_valid",
     "sms_reply_twiml",
     "status_event",
@@ -31,6 +35,12 @@ LANGUAGE = "fr-FR"
 DEFAULT_VOICE = "Polly.Lea"  # Amazon Polly French voice offered by Twilio
 ACK_PROMPT_VOICE = "Tapez 1 pour confirmer la réception de ce message."
 GATHER_TIMEOUT_S = 8
+MAX_ETA_MINUTES = 600
+ACK_PROMPT_ETA = (
+    "Tapez 1 pour confirmer la réception de ce message. Si vous rejoignez la cellule, tapez 1 "
+    "puis votre délai d'arrivée en minutes, et terminez par dièse : par exemple 1, 3, 0, dièse "
+    "pour trente minutes."
+)
 REPEAT = "Je répète."
 NO_ACK = "Aucune confirmation reçue. Au revoir."
 THANKS = "Merci, votre confirmation est enregistrée. Au revoir."
@@ -135,11 +145,28 @@ def status_event(
 
 
 def gather_event(key: str, params: Mapping[str, str]) -> AcknowledgementReport | None:
-    """The recipient pressed 1 after the message: an acknowledgement."""
+    """The recipient pressed 1 after the message: an acknowledgement.
+
+    A cell member may type their arrival delay after the 1 ("1 3 0 #": thirty minutes).
+    """
     sid = params.get("CallSid", "")
-    if not sid or params.get("Digits", "").strip() != "1":
+    digits = params.get("Digits", "").strip().rstrip("#")
+    if not sid or not digits.startswith("1"):
         return None
-    return AcknowledgementReport(channel=ChannelName.VOICE, provider_id=sid, idempotency_key=key)
+    rest = digits[1:]
+    if rest and not rest.isdigit():
+        return None
+    return AcknowledgementReport(
+        channel=ChannelName.VOICE,
+        provider_id=sid,
+        idempotency_key=key,
+        eta_minutes=_eta(int(rest)) if rest else None,
+    )
+
+
+def _eta(minutes: int) -> int | None:
+    """An arrival delay as given, or None when it cannot be one (0, or over ten hours)."""
+    return minutes if 0 < minutes <= MAX_ETA_MINUTES else None
 
 
 # --- SMS replies -----------------------------------------------------------------------------
@@ -149,17 +176,53 @@ _ACK_STRONG = frozenset({"1", "ok", "okay", "oui", "recu", "confirme"})
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def is_acknowledgement_text(body: str) -> bool:
-    """Whether an SMS reply confirms reception: "1", "OK", "reçu", "bien reçu", "Oui merci".
+_ETA = re.compile(
+    r"[\s,.;:!-]+(?:j ?arrive\s+)?(?:dans\s+)?(?:(?P<h>\d{1,2})\s*h\s*(?P<hm>\d{1,2})?"
+    r"|(?P<m>\d{1,3})\s*(?:mn|min|mins|minutes?)?)\s*[.!]*$"
+)
 
-    Every word must be one of the acknowledging words, so "pas reçu" or "non" never count.
-    """
+
+def _plain(body: str) -> str:
     folded = unicodedata.normalize("NFKD", body.casefold())
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).strip()
+
+
+def _acknowledges(plain: str) -> bool:
     words = _WORD.findall(plain)
     if not words or any(ch.isalnum() for ch in _WORD.sub("", plain)):
         return False
     return all(w in _ACK_WORDS for w in words) and any(w in _ACK_STRONG for w in words)
+
+
+def is_acknowledgement_text(body: str) -> bool:
+    """Whether an SMS reply confirms reception: "1", "OK", "reçu", "bien reçu", "Oui merci".
+
+    Every word must be one of the acknowledging words, so "pas reçu" or "non" never count.
+    An arrival delay may follow (see `reply_acknowledgement`).
+    """
+    return reply_acknowledgement(body) is not None
+
+
+@dataclass(frozen=True)
+class ReplyAcknowledgement:
+    """An SMS reply that confirms reception, with the arrival delay a cell member gave."""
+
+    eta_minutes: int | None = None
+
+
+def reply_acknowledgement(body: str) -> ReplyAcknowledgement | None:
+    """None when the reply does not confirm reception.
+
+    "1 20", "OK 30 min", "reçu, j'arrive dans 45 minutes", "1 1h30": the cell member says when
+    they will be there. The delay is read only after an acknowledging word.
+    """
+    plain = _plain(body).replace("'", " ").replace("\u2019", " ")
+    match = _ETA.search(plain)
+    if match is not None and _acknowledges(plain[: match.start()]):
+        if match.group("m") is not None:
+            return ReplyAcknowledgement(_eta(int(match.group("m"))))
+        return ReplyAcknowledgement(_eta(int(match.group("h")) * 60 + int(match.group("hm") or 0)))
+    return ReplyAcknowledgement() if _acknowledges(plain) else None
 
 
 # --- TwiML -----------------------------------------------------------------------------------
@@ -175,10 +238,14 @@ def voice_twiml(
     answered_by: str | None,
     gather_url: str,
     ask_acknowledgement: bool,
+    ask_eta: bool = False,
     voice: str = DEFAULT_VOICE,
 ) -> str:
     """What the call says: for a person, the message twice (with "tapez 1" when asked);
-    for an answering machine, the message once after the beep; for a fax, nothing."""
+    for an answering machine, the message once after the beep; for a fax, nothing.
+
+    With `ask_eta` (members of the cell), "1" may be followed by the arrival delay and "#".
+    """
     response = VoiceResponse()
     kind = (answered_by or "").lower()
     if kind == "fax":
@@ -190,13 +257,14 @@ def voice_twiml(
         return str(response)
     if ask_acknowledgement:
         for repeat in (False, True):
+            keys: dict[str, Any] = {"finish_on_key": "#"} if ask_eta else {"num_digits": 1}
             gather = response.gather(
-                num_digits=1, action=gather_url, method="POST", timeout=GATHER_TIMEOUT_S
+                action=gather_url, method="POST", timeout=GATHER_TIMEOUT_S, **keys
             )
             if repeat:
                 _say(gather, REPEAT, voice)
             _say(gather, body, voice)
-            _say(gather, ACK_PROMPT_VOICE, voice)
+            _say(gather, ACK_PROMPT_ETA if ask_eta else ACK_PROMPT_VOICE, voice)
         _say(response, NO_ACK, voice)
     else:
         _say(response, body, voice)

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from channels.ack_link import AckLinkChannel, AckLinkSigner
 from channels.app import AppChannel, AppCredentials, AppSettings, check_app
-from channels.base import Channel, ChannelConfigError, ChannelName, InboundSink
+from channels.base import Channel, ChannelConfigError, ChannelName, InboundSink, OutgoingMessage
 from channels.email import EmailChannel, SmtpCredentials, SmtpSettings, check_email
+from channels.exercise import AllowList, ExerciseSwitch
 from channels.facebook import FacebookChannel, FacebookCredentials, FacebookSettings, check_facebook
 from channels.simulated import SimulatedChannel, Simulation
 from channels.twilio_common import TwilioCredentials, TwilioSettings, check_twilio
@@ -34,6 +36,7 @@ from contacts.geography import load_communes
 from contacts.model import Commune, Directory
 from crisis.clock import Clock, SystemClock
 from crisis.engine import EngineConfig
+from crisis.model import Crisis, Mode
 from crisis.outbox import ChannelLimits, Dispatcher, Outcome, RetryPolicy
 from crisis.scheduling import Alarm
 from crisis.service import Orchestrator
@@ -142,6 +145,7 @@ def _simulated(
     settings: Settings,
     clock: Clock,
     inbound: InboundSink,
+    log_name: str = "",
 ) -> SimulatedChannel:
     sim = config.simulation
     log_dir = settings.data_dir / "simulated"
@@ -156,7 +160,7 @@ def _simulated(
             failure_rate=sim.failure_rate,
             seed=sim.seed,
         ),
-        log_path=log_dir / f"{name.value}.jsonl",
+        log_path=log_dir / f"{log_name or name.value}.jsonl",
         inbound=inbound,
     )
 
@@ -209,6 +213,49 @@ def build_channel(
     raise ChannelConfigError(f"fournisseur inconnu : {config.provider}")  # pragma: no cover
 
 
+def _exercise_channels(
+    settings: Settings,
+    real: Mapping[ChannelName, Channel],
+    store: Store,
+    clock: Clock,
+    inbound: InboundSink,
+) -> dict[ChannelName, Channel]:
+    """The channels of exercises, decided here once: a simulator per channel (its own log),
+    and with `[exercise] real_sends` the real provider for the exercise's participants only.
+    Every message is framed "EXERCICE EXERCICE EXERCICE"."""
+    allow_lists: dict[str, AllowList] = {}
+
+    def allow_list_of(message: OutgoingMessage) -> AllowList:
+        if message.crisis_id not in allow_lists:  # frozen at T0: read once per exercise
+            with store.transaction() as tx:
+                crisis = tx.crisis(message.crisis_id)
+            allow_lists[message.crisis_id] = exercise_allow_list(crisis)
+        return allow_lists[message.crisis_id]
+
+    built: dict[ChannelName, Channel] = {}
+    for name, cfg in settings.channels.items():
+        simulated = _simulated(name, cfg, settings, clock, inbound, f"exercice-{name.value}")
+        really = settings.exercise.real_sends and cfg.provider != "simulated"
+        built[name] = ExerciseSwitch(simulated, real.get(name) if really else None, allow_list_of)
+    return built
+
+
+def exercise_allow_list(crisis: Crisis) -> AllowList:
+    """Who an exercise may really reach: its participants as frozen at T0 (never the config).
+    A real event, or an exercise without participants, reaches nobody through this list."""
+    allowed = crisis.participants
+    if crisis.mode != Mode.EXERCICE or allowed is None:
+        return AllowList()
+    chosen = [c for c in crisis.roster if c.id in set(allowed.contacts)]
+    phones = [n for c in chosen for n in (c.mobile, c.landline) if n]
+    emails = [c.email for c in chosen if c.email]
+    return AllowList.of(
+        phones=[*phones, *allowed.phones],
+        emails=[*emails, *allowed.emails],
+        public=allowed.public,
+    )
+
+
 def provider_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
     """What `crisis check-config` says of each real provider, without sending anything."""
     problems: list[str] = []
@@ -243,23 +290,57 @@ def provider_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
         problems += [f"[website] {p}" for p in check_website(site, env)]
     if "webhook" in used and (app := checked("app", AppSettings, settings.app)):
         problems += [f"[app] {p}" for p in check_app(app, env)]
+    try:
+        ack_signer_of(settings, env)
+    except ChannelConfigError as exc:
+        problems.append(f"[web] {exc}")
     return problems
 
 
 @dataclass(frozen=True)
 class Webhooks:
-    """What the web layer needs to serve the provider callbacks (None: nothing to serve)."""
+    """What the web layer needs to serve the provider callbacks and the acknowledgement links
+    (None: nothing to serve)."""
 
     host: str
     port: int
-    public_base_url: str
+    public_base_url: str  # the address Twilio is given (its signatures are checked against it)
     twilio_auth_token: str | None = field(repr=False)
+    ack_signer: AckLinkSigner | None = field(default=None, repr=False)
+
+
+WEB_SECRET_ENV = "CRISIS_WEB_SECRET"  # noqa: S105 (the variable's name, not a secret)
+
+
+def ack_signer_of(settings: Settings, env: Mapping[str, str]) -> AckLinkSigner | None:
+    """The signer of the acknowledgement links, when `[web] public_base_url` is set."""
+    base = settings.web.public_base_url
+    if base is None:
+        return None
+    secret = env.get(WEB_SECRET_ENV, "")
+    if len(secret.encode()) < 32:
+        raise ChannelConfigError(
+            f"variable d'environnement {WEB_SECRET_ENV} absente ou trop courte (32 caractères "
+            "au moins) : elle signe les liens d'accusé de réception (« web.public_base_url » "
+            "est renseignée)"
+        )
+    return AckLinkSigner(secret=secret.encode(), base_url=base)
 
 
 def webhooks_of(settings: Settings, env: Mapping[str, str]) -> Webhooks | None:
-    """The callbacks server, when a channel uses Twilio (its status and "tapez 1" come back)."""
+    """The web server, when a channel uses Twilio (its status and "tapez 1" come back) or when
+    messages carry acknowledgement links."""
+    signer = ack_signer_of(settings, env)
     if "twilio" not in settings.providers_in_use():
-        return None
+        if signer is None:
+            return None
+        return Webhooks(
+            host=settings.web.host,
+            port=settings.web.port,
+            public_base_url=signer.base_url,
+            twilio_auth_token=None,  # no Twilio channel: every Twilio callback is refused
+            ack_signer=signer,
+        )
     twilio = _section(TwilioSettings, settings.twilio, "twilio", "Twilio")
     if twilio.public_base_url is None:
         raise ChannelConfigError(
@@ -271,6 +352,7 @@ def webhooks_of(settings: Settings, env: Mapping[str, str]) -> Webhooks | None:
         port=settings.web.port,
         public_base_url=twilio.public_base_url,
         twilio_auth_token=TwilioCredentials.from_env(env).webhook_token,
+        ack_signer=signer,
     )
 
 
@@ -321,6 +403,7 @@ def build(
         channel_rates={n.value: c.rate_per_second for n, c in settings.channels.items()},
     )
     channels: dict[ChannelName, Channel] = {}
+    exercise_channels: dict[ChannelName, Channel] = {}
     problems: list[str] = []
     webhooks: Webhooks | None = None
     if send:
@@ -335,7 +418,16 @@ def build(
         try:
             webhooks = webhooks_of(settings, env)
         except ChannelConfigError as exc:
-            problems.append(f"rappels Twilio : {exc}")
+            problems.append(f"serveur web (rappels Twilio, liens d'accusé) : {exc}")
+        exercise_channels = _exercise_channels(
+            settings, channels, store, clock, orchestrator.receive
+        )
+        signer = webhooks.ack_signer if webhooks is not None else None
+        if signer is not None:  # outermost: an exercise's framing then encloses the link too
+            for name in settings.web.ack_links:
+                for chosen in (channels, exercise_channels):
+                    if name in chosen:
+                        chosen[name] = AckLinkChannel(chosen[name], signer)
     if problems:
         store.close()
         raise SettingsError(list(dict.fromkeys(problems)))
@@ -357,6 +449,7 @@ def build(
             max_delay=retry.max_delay_s,
         ),
         on_outcome=on_outcome,
+        exercise_channels=exercise_channels,
     )
     alarm = Alarm(clock, orchestrator.tick)
     orchestrator.on_queued = dispatcher.nudge

@@ -19,15 +19,17 @@ from rich.table import Table
 from channels.sms_text import describe_segments, sms_advice
 from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
+from contacts.model import CELL_ROLES
 from crisis import compliance
 from crisis.bootstrap import App, build, engine_config, provider_problems
-from crisis.cli_common import ConfigOption, console, err, fail, load, settings_failed
+from crisis.cli_common import ConfigOption, console, err, fail, load, open_app, settings_failed
 from crisis.cli_contacts import contacts_app
+from crisis.cli_exercise import cip_app, exercise_app, media_app, report_app
 from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
 from crisis.engine import Refused, sms_texts, template_problems
 from crisis.journal import verify
-from crisis.model import Actor, Interface, Mode, Verdict
+from crisis.model import AcknowledgementReceived, Actor, Interface, JournalEntry, Mode, Verdict
 from crisis.runtime import serve
 from crisis.service import ActivationError, ActivationRequest
 from crisis.settings import SettingsError
@@ -49,13 +51,7 @@ ByOption = Annotated[str, typer.Option("--by", "--par", help="Qui agit (nom et f
 
 def _app(config: Path | None, *, send: bool = False) -> App:
     """The orchestrator; with `send`, its channels too (credentials from the environment)."""
-    try:
-        return build(load(config), env=os.environ, send=send)
-    except PlaybookErrors as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
-    except SettingsError as exc:
-        raise settings_failed(exc) from None
+    return open_app(config, send=send)
 
 
 def parse_t0(text: str, tz: ZoneInfo, now: datetime) -> datetime:
@@ -194,6 +190,7 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
         + (f", reste {60 - mins} min avant T0+60" if mins < 60 else "")
     )
     render_verdicts(compliance.judge(entries, now))
+    render_cell(entries, tz)
     pending = [s for s in steps if s.status.value != "done"]
     if pending:
         table = Table(title="Étapes en attente")
@@ -211,6 +208,30 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
         n for (_c, state), n in counts.items() if state in {"pending", "sending", "unknown"}
     )
     console.print(f"Messages en file d'envoi : {waiting}")
+
+
+def render_cell(entries: Sequence[JournalEntry], tz: ZoneInfo) -> None:
+    """Who of the cell confirmed, when, and when they expect to be there."""
+    table = Table(title="Cellule : confirmations reçues")
+    for column in ("agent", "rôle", "formé", "confirmé à", "arrivée prévue"):
+        table.add_column(column)
+    for entry in entries:
+        ack = entry.fact
+        if not isinstance(ack, AcknowledgementReceived) or ack.role not in CELL_ROLES:
+            continue
+        arrival = "non précisée"
+        if ack.eta_minutes:
+            at = (entry.at + timedelta(minutes=ack.eta_minutes)).astimezone(tz)
+            arrival = f"vers {at:%H:%M} (dans {ack.eta_minutes} min)"
+        table.add_row(
+            ack.contact_id,
+            ack.role.label if ack.role else "",
+            "oui" if ack.trained else "[red]non[/red]",
+            f"{entry.at.astimezone(tz):%H:%M}",
+            arrival,
+        )
+    if table.row_count:
+        console.print(table)
 
 
 def render_verdicts(verdicts: Sequence[Verdict]) -> None:
@@ -459,6 +480,14 @@ def demo(
     except SettingsError as exc:
         raise settings_failed(exc) from None
     raise typer.Exit(code)
+
+
+app.add_typer(exercise_app, name="exercise")
+app.add_typer(exercise_app, name="exercice", hidden=True)
+app.add_typer(media_app, name="media")
+app.add_typer(cip_app, name="cip")
+app.add_typer(report_app, name="report")
+app.add_typer(report_app, name="rapport", hidden=True)
 
 
 def main() -> None:

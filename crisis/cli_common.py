@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from crisis.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from crisis.bootstrap import App
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -31,6 +34,20 @@ def load(config: Path | None) -> Settings:
     """The settings of `config` (or CRISIS_CONFIG) and the environment, or exit 2 saying why."""
     try:
         return load_settings(config, os.environ)
+    except SettingsError as exc:
+        raise settings_failed(exc) from None
+
+
+def open_app(config: Path | None, *, send: bool = False) -> App:
+    """The orchestrator; with `send`, its channels too (credentials from the environment)."""
+    from crisis.bootstrap import build
+    from playbooks.loader import PlaybookErrors
+
+    try:
+        return build(load(config), env=os.environ, send=send)
+    except PlaybookErrors as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     except SettingsError as exc:
         raise settings_failed(exc) from None
 

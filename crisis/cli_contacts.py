@@ -351,21 +351,34 @@ def erase(
             if not typer.confirm(f"Effacer définitivement le contact « {contact_id} » ?"):
                 raise fail("rien n'a été effacé")
         with store.transaction() as tx:
+            scrubbed = tx.scrub_contact(contact_id)
+            if scrubbed.open_crises:  # checked before anything is erased: all or nothing
+                raise fail(
+                    f"« {contact_id} » est destinataire de l'événement en cours "
+                    f"{', '.join(scrubbed.open_crises)} : ses coordonnées peuvent encore servir. "
+                    "Rien n'a été effacé ; relancez l'effacement après la clôture."
+                )
             found = tx.erase_contact(contact_id)
+            if not found and not scrubbed.closed_crises:
+                raise fail(f"aucun contact « {contact_id} » dans l'annuaire ni dans un événement")
     finally:
         store.close()
-    if not found:
-        raise fail(f"aucun contact « {contact_id} » dans l'annuaire")
+    if found:
+        console.print(
+            f"[green]Contact « {escape(contact_id)} » effacé[/green] de l'annuaire, avec ses "
+            "formations et ses créneaux d'astreinte (s'il était suppléant, le créneau reste "
+            "sans suppléant)."
+        )
+    if scrubbed.closed_crises:
+        console.print(
+            f"Événements clos {', '.join(scrubbed.closed_crises)} : nom, numéros et adresse "
+            f"effacés de la liste des destinataires figée au temps 0 et de "
+            f"{scrubbed.outbox_rows} message(s) de la file d'envoi."
+        )
     console.print(
-        f"[green]Contact « {escape(contact_id)} » effacé[/green], avec ses formations et ses "
-        "créneaux d'astreinte (s'il était suppléant, le créneau reste sans suppléant)."
-    )
-    console.print(
-        f"Note : la main courante des événements passés ne désigne ce contact que par son "
-        f"identifiant « {escape(contact_id)} » (ni nom, ni numéro, ni adresse) ; elle est "
-        "conservée telle quelle, car elle ne peut pas être modifiée. Les messages déjà envoyés "
-        "lors de ces événements (file d'envoi) et la liste des destinataires figée au temps 0 "
-        "gardent les coordonnées utilisées à l'époque."
+        f"La main courante ne désigne ce contact que par son identifiant "
+        f"« {escape(contact_id)} » (ni nom, ni numéro, ni adresse) : elle est conservée telle "
+        "quelle, comme preuve."
     )
 
 

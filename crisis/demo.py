@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -160,6 +160,37 @@ def _screen(app: App, crisis_id: str, t0: datetime) -> Group:
     return Group(head, table, sent)
 
 
+_REACH_LABELS = {
+    "joint": "[green]jointe[/green]",
+    "non_joint": "[red]non jointe[/red]",
+    "en_cours": "[yellow]en cours[/yellow]",
+    "injoignable": "[red]aucun élu joignable[/red]",
+}
+
+
+def reach_table(
+    reach: Sequence[compliance.CommuneReach], names: Mapping[str, str], t0: datetime
+) -> Table:
+    """Each commune: reached by whom and when, or not reached after how many attempts."""
+    table = Table(title="Communes (48.1)")
+    for column in ("commune", "état", "joint par", "à", "tentatives"):
+        table.add_column(column)
+    for r in reach:
+        when = ""
+        if r.at is not None:
+            minutes = (r.at - t0).total_seconds() / 60
+            when = f"T0+{int(minutes)} min"
+        who = f"{r.role.label} ({r.contact_id})" if r.role and r.contact_id else ""
+        table.add_row(
+            f"{names.get(r.code_insee, r.code_insee)} ({r.code_insee})",
+            _REACH_LABELS[r.status],
+            who,
+            when,
+            str(r.attempts),
+        )
+    return table
+
+
 def _crisis_command() -> str:
     """How the user can call `crisis` from their shell (the venv may not be on their PATH)."""
     if shutil.which("crisis") == str(Path(sys.executable).parent / "crisis"):
@@ -188,6 +219,9 @@ def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int
         console.print(f"Verdict journalisé (entrée n° {seq}) :")
         render_verdicts(checkpoint.verdicts)
     reach = compliance.commune_reach(entries, now)
+    with app.store.transaction() as tx:
+        crisis = tx.crisis(crisis_id)
+    console.print(reach_table(reach, crisis.commune_names, crisis.t0))
     non_joint = [r.code_insee for r in reach if r.status != "joint"]
     console.print(
         f"Communes jointes : {len(reach) - len(non_joint)}/{len(reach)} ; "

@@ -24,10 +24,18 @@ from crisis.model import (
     CancelPending,
     ChainEnded,
     CiavNumberSet,
+    CipActivated,
+    CipCallEnded,
+    CipClosed,
     Crisis,
     CrisisClosed,
     Fact,
+    InjectPlayed,
     Intent,
+    LessonsRecorded,
+    MediaRequestAnswered,
+    MediaRequestAssigned,
+    MediaRequestReceived,
     MessageApproved,
     MessagesQueued,
     Mode,
@@ -129,7 +137,34 @@ class Close:
     reason: str = ""
 
 
-Stimulus = Tick | Acknowledge | Approve | SetCiavNumber | Note | Close
+@dataclass(frozen=True)
+class ActivateCip:
+    """The préfet ordered the CIP: T0 CIP, its numéro unique."""
+
+    number: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class CloseCip:
+    """The préfet ordered the CIP closed (the crisis may go on)."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Record:
+    """Facts the engine only checks and journals: an exercise inject, a media request and its
+    follow-up, a CIP call, the REX lessons."""
+
+    facts: tuple[Fact, ...]
+    actor: Actor
+
+
+Stimulus = (
+    Tick | Acknowledge | Approve | SetCiavNumber | Note | Close | ActivateCip | CloseCip | Record
+)
+_AFTER_CLOSE = (LessonsRecorded, MediaRequestAnswered, MediaRequestAssigned, CipCallEnded)
 
 
 @dataclass
@@ -161,7 +196,12 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
     if crisis.closed_at is not None and not isinstance(stimulus, Note):
         if isinstance(stimulus, Tick | Acknowledge):
             return decision
-        raise Refused("l'événement est clos")
+        # the REX is written after the event; late answers and calls are still counted
+        if not (
+            isinstance(stimulus, Record)
+            and all(isinstance(f, _AFTER_CLOSE) for f in stimulus.facts)
+        ):
+            raise Refused("l'événement est clos")
     match stimulus:
         case Tick():
             pass
@@ -180,6 +220,25 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
         case Note():
             decision.fact(NoteAdded(text=stimulus.text), stimulus.actor)
             return decision
+        case ActivateCip():
+            if crisis.cip_number is not None:
+                raise Refused(f"la CIP est déjà activée (numéro unique {crisis.cip_number})")
+            decision.fact(CipActivated(number=stimulus.number), stimulus.actor)
+            decision.crisis_updates["cip_number"] = stimulus.number
+            if crisis.t0_cip is None:  # T0 CIP is the first order; a re-opening keeps it
+                decision.crisis_updates["t0_cip"] = now
+            return decision
+        case CloseCip():
+            if crisis.cip_number is None:
+                raise Refused("la CIP n'est pas activée")
+            decision.fact(CipClosed(), stimulus.actor)
+            decision.crisis_updates["cip_number"] = None
+            return decision
+        case Record():
+            for fact in stimulus.facts:
+                _check_recordable(crisis, fact)
+                decision.fact(fact, stimulus.actor)
+            return decision
         case Close():
             decision.fact(CrisisClosed(reason=stimulus.reason), stimulus.actor)
             decision.intents.append(CancelPending(reason="événement clos"))
@@ -189,6 +248,31 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
     _escalate(state, now, config, decision)
     _checkpoints(state, now, decision)
     return decision
+
+
+def _public_address(crisis: Crisis, channel: ChannelName, config: EngineConfig) -> str:
+    """The account or site a public message goes to: an exercise's own when it declares one."""
+    exercise = crisis.participants.public.get(channel, ()) if crisis.participants else ()
+    return exercise[0] if exercise else config.public_addresses.get(channel, channel.value)
+
+
+def _check_recordable(crisis: Crisis, fact: Fact) -> None:
+    """Facts only an exercise may have, and facts that are not plain records."""
+    exercise = crisis.mode == Mode.EXERCICE
+    if isinstance(fact, InjectPlayed) and not exercise:
+        raise Refused("une injection de scénario ne concerne qu'un exercice")
+    if isinstance(fact, MediaRequestReceived) and fact.simulated and not exercise:
+        raise Refused("une sollicitation presse simulée ne concerne qu'un exercice")
+    if not isinstance(
+        fact,
+        InjectPlayed
+        | MediaRequestReceived
+        | MediaRequestAssigned
+        | MediaRequestAnswered
+        | CipCallEnded
+        | LessonsRecorded,
+    ):
+        raise Refused(f"fait « {fact.type} » : il ne s'enregistre pas directement")
 
 
 # --- acknowledgements and approvals ------------------------------------------------------------
@@ -427,7 +511,7 @@ def _send(
     for channel in step.channels:
         messages: list[tuple[SendMessage, int]] = []
         if channel.is_public:
-            public = config.public_addresses.get(channel, channel.value)
+            public = _public_address(crisis, channel, config)
             messages.append((_message(crisis, step, channel, None, public, rendered(None), now), 1))
         else:
             chained = calls is not None and channel in {ChannelName.VOICE, ChannelName.SMS}
@@ -595,6 +679,7 @@ def _message(
         html=text.html if rich else None,
         valid_until=now + step.valid_for,
         ask_acknowledgement=step.ask_acknowledgement and contact is not None,
+        exercise=crisis.mode == Mode.EXERCICE,
     )
 
 

@@ -21,13 +21,20 @@ from crisis.model import (
     ChainEnded,
     CiavNumberSet,
     CipActivated,
+    CipCallEnded,
+    CipClosed,
     CodActivated,
     ComplianceCheckpoint,
     CrisisClosed,
     DeliveryAttempted,
     DeliveryReported,
     Fact,
+    InjectPlayed,
     JournalEntry,
+    LessonsRecorded,
+    MediaRequestAnswered,
+    MediaRequestAssigned,
+    MediaRequestReceived,
     MessageApproved,
     MessagesQueued,
     NoteAdded,
@@ -171,6 +178,22 @@ def _channel(channel: ChannelName | None) -> str:
     return channel.label if channel is not None else "canal inconnu"
 
 
+_CIP_OUTCOMES = {
+    "repondu": "répondu",
+    "abandonne": "abandonné par l'appelant",
+    "message": "message laissé",
+    "debordement": "débordement, message de dissuasion",
+    "hors_horaires": "hors horaires",
+}
+_MEDIA_KINDS = {
+    "appel": "appel",
+    "courriel": "courriel",
+    "mention": "mention sur les réseaux sociaux",
+    "question": "question sur les réseaux sociaux",
+    "interview": "demande d'interview",
+}
+
+
 def describe(fact: Fact) -> str:
     """One French sentence for the main courante; contacts by id, never by number or address."""
     match fact:
@@ -250,6 +273,32 @@ def describe(fact: Fact) -> str:
             return f"Numéro de la CIAV enregistré : {fact.number}."
         case CipActivated():
             return f"Activation de la CIP ordonnée (T0 CIP), numéro unique {fact.number}."
+        case CipClosed():
+            return "Fermeture de la CIP ordonnée : le numéro unique reprend sa configuration."
+        case CipCallEnded():
+            return f"Appel au numéro unique ({fact.call_id}) : {_CIP_OUTCOMES[fact.outcome]}" + (
+                f", attente {fact.waited_seconds:.0f} s"
+                + (f", pris par {fact.agent_id}" if fact.agent_id else "")
+                + "."
+            )
+        case InjectPlayed():
+            rumour = " (rumeur)" if fact.rumour else ""
+            return f"EXERCICE — injection {fact.inject_id}{rumour} : {fact.text}"
+        case MediaRequestReceived():
+            simulated = "simulée " if fact.simulated else ""
+            return (
+                f"Sollicitation presse {simulated}{fact.request_id} ({_MEDIA_KINDS[fact.kind]}, "
+                f"{fact.outlet}) : {fact.question}"
+            )
+        case MediaRequestAssigned():
+            return f"Sollicitation presse {fact.request_id} confiée à {fact.assignee}."
+        case MediaRequestAnswered():
+            return f"Sollicitation presse {fact.request_id} : première réponse donnée."
+        case LessonsRecorded():
+            return (
+                "Enseignements et actions correctives du retour d'expérience mis à jour "
+                f"({len(fact.actions)} action(s))."
+            )
         case WarningRaised():
             return f"Alerte : {fact.message}"
         case ComplianceCheckpoint():

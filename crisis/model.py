@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -44,6 +44,17 @@ class Actor(_Frozen):
 SYSTEM = Actor(name="orchestrateur", interface=Interface.SYSTEM)
 
 
+class ExerciseAllowList(_Frozen):
+    """Who an exercise may really reach: participants (directory ids, their numbers and
+    addresses at T0), extra numbers and addresses, the exercise's public accounts. Everyone
+    else gets the simulator."""
+
+    contacts: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    public: dict[ChannelName, tuple[str, ...]] = Field(default_factory=dict)
+
+
 class Crisis(_Frozen):
     """An événement majeur (or an exercise): T0, area and the plan frozen at T0."""
 
@@ -62,6 +73,8 @@ class Crisis(_Frozen):
     closed_at: datetime | None = None
     ciav_number: str | None = None
     t0_cip: datetime | None = None
+    cip_number: str | None = None  # the numéro unique while the CIP is active
+    participants: ExerciseAllowList | None = None  # exercise only: who real sends may reach
 
 
 # --- facts: past tense, frozen, stored in the main courante -------------------------------
@@ -99,6 +112,7 @@ class CodActivated(_Frozen):
     t0: datetime
     synergi_ref: str
     communes: tuple[str, ...]
+    commune_names: dict[str, str] = Field(default_factory=dict)  # code INSEE -> nom, at T0
     area: str = ""  # the area as the agent gave it (codes, arr:, epci:, dep), resolved above
     playbook_title: str
     playbook_version: int
@@ -267,6 +281,86 @@ class CipActivated(_Frozen):
     number: str
 
 
+class CipClosed(_Frozen):
+    """The préfet ordered the CIP closed: its number goes back to its usual configuration."""
+
+    type: Literal["CipClosed"] = "CipClosed"
+
+
+CipCallOutcome = Literal["repondu", "abandonne", "message", "debordement", "hors_horaires"]
+
+
+class CipCallEnded(_Frozen):
+    """One call to the numéro unique, once it ended (answered, abandoned, voicemail...)."""
+
+    type: Literal["CipCallEnded"] = "CipCallEnded"
+    call_id: str  # provider id (Twilio CallSid) or the simulator's id; never the caller's number
+    outcome: CipCallOutcome
+    started_at: datetime
+    waited_seconds: float = Field(ge=0)  # in the queue, before an agent or the hang-up
+    talked_seconds: float = Field(default=0, ge=0)
+    agent_id: str | None = None  # contact id of the CIP agent who answered
+    topic: str = ""  # exercise callers: what they asked about (French)
+
+
+class InjectPlayed(_Frozen):
+    """Exercise: a scenario inject reached the cell ("T0+12: la RD 1082 est coupée")."""
+
+    type: Literal["InjectPlayed"] = "InjectPlayed"
+    inject_id: str
+    text: str
+    rumour: bool = False  # a rumour to deny: the media simulator makes a "buzz" of it
+
+
+MediaRequestKind = Literal["appel", "courriel", "mention", "question", "interview"]
+
+
+class MediaRequestReceived(_Frozen):
+    """A journalist's request reached the press office (real, or simulated in an exercise)."""
+
+    type: Literal["MediaRequestReceived"] = "MediaRequestReceived"
+    request_id: str
+    kind: MediaRequestKind
+    outlet: str
+    journalist: str  # name as the outlet gave it (fictional in exercises); no phone, no e-mail
+    topic: str  # victimes, evacuations, routes, ecoles, rumeur, mesures, retour_normale...
+    question: str  # French
+    simulated: bool = False
+
+
+class MediaRequestAssigned(_Frozen):
+    """The press office gave a request to somebody of the cell."""
+
+    type: Literal["MediaRequestAssigned"] = "MediaRequestAssigned"
+    request_id: str
+    assignee: str
+
+
+class MediaRequestAnswered(_Frozen):
+    """A request got its first answer (the actor is who answered)."""
+
+    type: Literal["MediaRequestAnswered"] = "MediaRequestAnswered"
+    request_id: str
+    answer: str = ""
+
+
+class CorrectiveAction(_Frozen):
+    """One "action corrective" decided in the REX."""
+
+    title: str = Field(min_length=1)
+    owner: str = ""
+    due: date | None = None
+    done: bool = False
+
+
+class LessonsRecorded(_Frozen):
+    """The REX's "enseignements et actions correctives", as last edited (the latest one wins)."""
+
+    type: Literal["LessonsRecorded"] = "LessonsRecorded"
+    text: str
+    actions: tuple[CorrectiveAction, ...] = ()
+
+
 class WarningRaised(_Frozen):
     """Something the on-call agent must know (fan-out too slow, channel down...)."""
 
@@ -349,6 +443,13 @@ Fact = Annotated[
     | AcknowledgementReceived
     | CiavNumberSet
     | CipActivated
+    | CipClosed
+    | CipCallEnded
+    | InjectPlayed
+    | MediaRequestReceived
+    | MediaRequestAssigned
+    | MediaRequestAnswered
+    | LessonsRecorded
     | WarningRaised
     | ComplianceCheckpoint
     | NoteAdded
@@ -391,6 +492,7 @@ class SendMessage(_Frozen):
     html: str | None = None
     valid_until: datetime | None = None
     ask_acknowledgement: bool = False
+    exercise: bool = False  # framed "EXERCICE" and kept to the participants by bootstrap's channels
     message_version: int = 1
 
 

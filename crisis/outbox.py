@@ -96,7 +96,7 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-def to_outgoing(message: SendMessage, *, exercise: bool = False) -> OutgoingMessage:
+def to_outgoing(message: SendMessage) -> OutgoingMessage:
     """The channel's view of an outbox row."""
     return OutgoingMessage(
         idempotency_key=message.idempotency_key,
@@ -113,7 +113,7 @@ def to_outgoing(message: SendMessage, *, exercise: bool = False) -> OutgoingMess
         ask_acknowledgement=message.ask_acknowledgement,
         crisis_id=message.crisis_id,
         step_id=message.step_id,
-        exercise=exercise,
+        exercise=message.exercise,
     )
 
 
@@ -132,9 +132,13 @@ class Dispatcher:
         flush_batch: int = 100,
         reconcile_every: int = 20,
         on_outcome: Callable[[Outcome], None] | None = None,
+        exercise_channels: Mapping[ChannelName, Channel] | None = None,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
+        # an exercise's messages only ever go through these (built by bootstrap); without
+        # them, an exercise message fails rather than reach a real channel
+        self.exercise_channels = dict(exercise_channels or {})
         self.limits = {
             name: limits.get(name, ChannelLimits(rate_per_second=1.0)) for name in channels
         }
@@ -209,8 +213,12 @@ class Dispatcher:
             await self._reconcile(item)
         self.flush()
 
+    def _channel(self, message: SendMessage) -> Channel | None:
+        chosen = self.exercise_channels if message.exercise else self.channels
+        return chosen.get(message.channel)
+
     async def _reconcile(self, item: OutboxItem) -> None:
-        channel = self.channels.get(item.message.channel)
+        channel = self._channel(item.message)
         if channel is None:
             return
         try:
@@ -285,7 +293,15 @@ class Dispatcher:
             return Outcome(
                 item, "expired", OutboxState.EXPIRED, reason="message périmé : il n'est plus exact"
             )
-        channel = self.channels[message.channel]
+        channel = self._channel(message)
+        if channel is None:
+            return self._failure(
+                item,
+                DeliveryFailed(
+                    "exercice : aucun canal d'exercice pour ce moyen, rien n'a été envoyé",
+                    retryable=False,
+                ),
+            )
         try:
             receipt: Receipt = await channel.send(to_outgoing(message))
         except DeliveryFailed as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
@@ -76,3 +77,26 @@ def render_message(template: MessageTemplate, context: Mapping[str, Any]) -> Ren
         html=f"<h1>{escape(subject)}</h1>\n" + "\n".join(html_parts),
         sections=tuple(filled),
     )
+
+
+_REPORTS = Path(__file__).resolve().parent / "reports" / "templates"
+
+
+@lru_cache(maxsize=1)
+def _report_env() -> SandboxedEnvironment:
+    """Report pages: HTML-escaped by default, templates from crisis/reports/templates."""
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(_REPORTS),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(name: str, context: Mapping[str, Any]) -> str:
+    """Render a report template (REX, conformité, bilan annuel) to an HTML page."""
+    try:
+        return str(_report_env().get_template(name).render(**context))
+    except TemplateError as exc:
+        raise RenderError(f"modèle de rapport {name} : {exc}") from exc

@@ -37,7 +37,7 @@ async def serve(app: App, stop: asyncio.Event, *, rescan_every: float = 5.0) -> 
         known: set[str] = set()
         resume(app, known)
         watcher = asyncio.create_task(_rescan(app, stop, rescan_every, known))
-        if app.webhooks is not None:  # Twilio's receipts and "tapez 1" come back here
+        if app.webhooks is not None:  # Twilio's receipts, "tapez 1", the links
             hooks = app.webhooks
             web = asyncio.create_task(
                 serve_web(
@@ -47,6 +47,7 @@ async def serve(app: App, stop: asyncio.Event, *, rescan_every: float = 5.0) -> 
                     port=hooks.port,
                     twilio_auth_token=hooks.twilio_auth_token,
                     public_base_url=hooks.public_base_url,
+                    ack_signer=hooks.ack_signer,
                 )
             )
         await app.dispatcher.run(stop)

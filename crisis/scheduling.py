@@ -19,7 +19,8 @@ class Alarm:
         self.wake = wake
         # misfire_grace_time=None: a late alarm still fires (3.x drops jobs late by > 1 s otherwise)
         self.scheduler = AsyncIOScheduler(
-            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True}
+            timezone=UTC,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 3},
         )
 
     def start(self) -> None:

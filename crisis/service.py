@@ -14,12 +14,15 @@ from crisis import compliance
 from crisis.clock import Clock
 from crisis.engine import (
     Acknowledge,
+    ActivateCip,
     Approve,
     Close,
+    CloseCip,
     CrisisState,
     Decision,
     EngineConfig,
     Note,
+    Record,
     Refused,
     SetCiavNumber,
     Stimulus,
@@ -35,8 +38,13 @@ from crisis.model import (
     Crisis,
     DeliveryAttempted,
     DeliveryReported,
+    ExerciseAllowList,
+    Fact,
     Interface,
     JournalEntry,
+    MediaRequestAnswered,
+    MediaRequestAssigned,
+    MediaRequestReceived,
     Mode,
     OutboxState,
     PlannedStepRef,
@@ -68,6 +76,7 @@ class ActivationRequest:
     mode: Mode = Mode.REEL
     idempotency_key: str | None = None
     area: str = ""  # how the area was given, kept in the journal next to the resolved communes
+    participants: ExerciseAllowList | None = None  # exercise: who real sends may reach
 
     def key(self) -> str:
         """The given key, or one derived from what identifies the activation."""
@@ -159,6 +168,8 @@ class Orchestrator:
             )
         if not request.synergi_ref.strip():
             raise ActivationError("la référence SYNERGI est obligatoire")
+        if request.participants is not None and request.mode != Mode.EXERCICE:
+            raise ActivationError("une liste de participants ne concerne qu'un exercice")
         playbook = self.library.playbooks.get(request.kind)
         if playbook is None:
             raise ActivationError(f"aucun playbook pour l'événement « {request.kind.label} »")
@@ -170,6 +181,12 @@ class Orchestrator:
         unknown = [c for c in codes if c not in known]
         if unknown:
             raise ActivationError(f"codes INSEE inconnus de l'annuaire : {', '.join(unknown)}")
+        if request.participants is not None:
+            strangers = [c for c in request.participants.contacts if directory.contact(c) is None]
+            if strangers:
+                raise ActivationError(
+                    f"participants inconnus de l'annuaire : {', '.join(strangers)}"
+                )
         roster = frozen_roster(directory, codes, t0, t0.astimezone(self.config.timezone).date())
         plan = make_plan(
             playbook, self.library.templates, t0, source=self.library.sources[request.kind]
@@ -189,6 +206,7 @@ class Orchestrator:
             idempotency_key=key,
             plan=plan,
             roster=roster,
+            participants=request.participants,
         )
 
     @staticmethod
@@ -201,6 +219,7 @@ class Orchestrator:
             t0=crisis.t0,
             synergi_ref=crisis.synergi_ref,
             communes=crisis.communes,
+            commune_names=dict(crisis.commune_names),
             area=area,
             playbook_title=plan.playbook_title,
             playbook_version=plan.playbook_version,
@@ -243,6 +262,59 @@ class Orchestrator:
         """Close the crisis; then withdraw its public alert (CAP Cancel, page, banner)."""
         self.handle(crisis_id, Close(actor=actor, reason=reason))
         self.on_closed(crisis_id)
+
+    def activate_cip(self, crisis_id: str, number: str, actor: Actor) -> None:
+        """Record the préfet's order to activate the CIP: T0 CIP, with its numéro unique."""
+        self.handle(crisis_id, ActivateCip(number=number, actor=actor))
+
+    def close_cip(self, crisis_id: str, actor: Actor) -> None:
+        """Record the préfet's order to close the CIP; the crisis goes on."""
+        self.handle(crisis_id, CloseCip(actor=actor))
+
+    def record(self, crisis_id: str, facts: Sequence[Fact], actor: Actor) -> None:
+        """Journal plain facts (injects, media requests, CIP calls, REX lessons) in one go."""
+        if facts:
+            self.handle(crisis_id, Record(facts=tuple(facts), actor=actor))
+
+    def media_follow_up(
+        self,
+        crisis_id: str,
+        request_id: str,
+        actor: Actor,
+        *,
+        assignee: str | None = None,
+        answer: str | None = None,
+    ) -> None:
+        """Assign a media request, or record its first answer (who answered is the actor).
+
+        Checked and journaled in one transaction: two agents answering at once give one
+        first answer, the other is refused.
+        """
+        if answer is None and not assignee:
+            raise Refused("indiquez à qui confier la sollicitation, ou la réponse donnée")
+        with self.store.transaction() as tx:
+            tx.crisis(crisis_id, lock=True)
+            entries = tx.journal(crisis_id, types=["MediaRequestReceived", "MediaRequestAnswered"])
+            facts = [e.fact for e in entries]
+            if not any(
+                isinstance(f, MediaRequestReceived) and f.request_id == request_id for f in facts
+            ):
+                raise Refused(f"aucune sollicitation presse « {request_id} » dans cet événement")
+            fact: Fact
+            if answer is not None:
+                if any(
+                    isinstance(f, MediaRequestAnswered) and f.request_id == request_id
+                    for f in facts
+                ):
+                    raise Refused(f"la sollicitation {request_id} a déjà reçu une première réponse")
+                fact = MediaRequestAnswered(request_id=request_id, answer=answer)
+            else:
+                fact = MediaRequestAssigned(request_id=request_id, assignee=assignee or "")
+            decision = self._react(
+                tx, crisis_id, Record(facts=(fact,), actor=actor), self.clock.now()
+            )
+        if decision.refused:
+            raise Refused(decision.refused)
 
     def acknowledge(self, crisis_id: str, contact_id: str, actor: Actor) -> None:
         """Record an acknowledgement given by other means (phone call to the standard...)."""
@@ -403,6 +475,19 @@ class Orchestrator:
             item = tx.outbox_by_key(key)
         return None if item is None else item.message
 
+    def link_status(self, key: str) -> LinkStatus | None:
+        """What a signed acknowledgement link's page shows: the message, and whether it can
+        still be confirmed (None when the key names no message)."""
+        with self.store.transaction() as tx:
+            item = tx.outbox_by_key(key)
+            if item is None:
+                return None
+            crisis = tx.crisis(item.message.crisis_id)
+            done = item.message.contact_id in tx.acknowledged(crisis.id)
+        return LinkStatus(
+            message=item.message, acknowledged=done, closed=crisis.closed_at is not None
+        )
+
     def callback_refused(self, key: str | None, route: str, reason: str) -> str | None:
         """Journal a refused provider callback in the crisis its key names; returns that crisis.
 
@@ -423,7 +508,9 @@ class Orchestrator:
                 tx.append(crisis_id, [(fact, SYSTEM)], self.clock.now())
         return crisis_id
 
-    async def acknowledge_reply(self, channel: ChannelName, from_address: str) -> bool:
+    async def acknowledge_reply(
+        self, channel: ChannelName, from_address: str, *, eta_minutes: int | None = None
+    ) -> bool:
         """A reply meaning "received" acknowledges the latest message that asked this address.
 
         The caller decides whether the text means "received" (provider-specific words).
@@ -439,9 +526,19 @@ class Orchestrator:
                 channel=channel,
                 provider_id=item.provider_id or "",
                 idempotency_key=item.message.idempotency_key,
+                eta_minutes=eta_minutes,
             )
         )
         return True
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """The state of a signed acknowledgement link: its message, confirmed yet, crisis closed."""
+
+    message: SendMessage
+    acknowledged: bool
+    closed: bool
 
 
 def _same_activation(existing: Crisis, request: ActivationRequest) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from channels.base import ChannelName
+from channels.base import ChannelName, is_loopback_host
 
 
 class _Section(BaseModel):
@@ -133,10 +134,34 @@ class PublicSettings(_Section):
 
 
 class WebSettings(_Section):
-    """The HTTP server for provider callbacks (Twilio), started by `crisis run` when needed."""
+    """The HTTP server for provider callbacks (Twilio) and the acknowledgement links, started
+    by `crisis run` when needed."""
 
     host: str = "127.0.0.1"  # behind the prefecture's reverse proxy (TLS ends there)
     port: int = Field(default=8080, ge=1, le=65535)
+    # public https address of this server: with it (and CRISIS_WEB_SECRET in the environment),
+    # messages asking for an acknowledgement carry a signed link "Je confirme la réception"
+    public_base_url: str | None = None
+    ack_links: tuple[ChannelName, ...] = (ChannelName.EMAIL,)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value)
+        local = parsed.hostname is not None and is_loopback_host(parsed.hostname)
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and local):
+            raise ValueError("adresse publique en https attendue (http seulement vers 127.0.0.1)")
+        return value.rstrip("/")
+
+
+class ExerciseSettings(_Section):
+    """Exercises: simulated channels by default."""
+
+    # true: the participants of an exercise (its allow-list, frozen at T0) get real messages
+    # through the configured providers; everybody else stays simulated, whatever the config
+    real_sends: bool = False
 
 
 class Settings(_Section):
@@ -152,6 +177,7 @@ class Settings(_Section):
     engine: EngineSettings = EngineSettings()
     public: PublicSettings = PublicSettings()
     web: WebSettings = WebSettings()
+    exercise: ExerciseSettings = ExerciseSettings()
     # Real providers: each section is checked by its channel module when built (bootstrap).
     twilio: dict[str, object] | None = None
     smtp: dict[str, object] | None = None

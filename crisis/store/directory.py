@@ -134,6 +134,32 @@ class DirectoryTx:
         self._insert(ROSTERS, (_roster_row(i, r) for i, r in enumerate(directory.rosters)))
         self._bump()
 
+    def add_training(self, records: Sequence[TrainingRecord]) -> int:
+        """Append training records (an exercise's participants); the same record twice (same
+        contact, kind, date and label) is stored once. Returns how many were new."""
+        if not records:
+            return 0
+        s = self.session
+        known = {
+            (r.contact_id, r.kind, r.held_on, r.label)
+            for r in s.execute(
+                select(TRAINING.c.contact_id, TRAINING.c.kind, TRAINING.c.held_on, TRAINING.c.label)
+            )
+        }
+        ids = {r[0] for r in s.execute(select(CONTACTS.c.id))}
+        missing = sorted({r.contact_id for r in records} - ids)
+        if missing:
+            raise DirectoryIntegrityError(
+                f"formation d'un contact absent de l'annuaire : {', '.join(missing)}"
+            )
+        fresh = [r for r in records if (r.contact_id, r.kind, r.on, r.label) not in known]
+        fresh = list({(r.contact_id, r.kind, r.on, r.label): r for r in fresh}.values())
+        position = s.execute(select(func.coalesce(func.max(TRAINING.c.position), -1))).scalar_one()
+        self._insert(TRAINING, (_training_row(position + 1 + i, r) for i, r in enumerate(fresh)))
+        if fresh:
+            self._bump()
+        return len(fresh)
+
     def erase_contact(self, contact_id: str) -> bool:
         """Remove a contact, its training records and the slots it holds (as deputy, the slot
         stays without deputy). False when no such contact is stored."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from crisis.model import (
     CancelPending,
     ChainEnded,
     Crisis,
+    ExerciseAllowList,
     Fact,
     Interface,
     JournalEntry,
@@ -64,6 +66,18 @@ def utc(value: datetime) -> datetime:
 
 def _opt_utc(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
+
+
+ERASED = "[effacé]"
+
+
+@dataclass(frozen=True)
+class ScrubbedContact:
+    """What an erasure changed in past crises, or the open crises that prevent it."""
+
+    closed_crises: tuple[str, ...] = ()
+    outbox_rows: int = 0
+    open_crises: tuple[str, ...] = ()
 
 
 class Tx(DirectoryTx):
@@ -137,6 +151,9 @@ class Tx(DirectoryTx):
                 recorded_at=crisis.recorded_at,
                 plan=crisis.plan.model_dump(mode="json"),
                 roster=[c.model_dump(mode="json") for c in crisis.roster],
+                participants=None
+                if crisis.participants is None
+                else crisis.participants.model_dump(mode="json"),
             )
         )
         try:
@@ -509,8 +526,39 @@ class Tx(DirectoryTx):
         row = self.session.execute(query).mappings().first()
         return None if row is None else _item(row)
 
+    # --- row <-> model ---------------------------------------------------------------------------
 
-# --- row <-> model ---------------------------------------------------------------------------
+    def scrub_contact(self, contact_id: str) -> ScrubbedContact:
+        """Erase a contact's name and addresses from closed crises (frozen roster, outbox).
+
+        Crises still open are only listed: their sends may still need the addresses, so the
+        caller refuses the erasure until they are closed. The journal names contacts by id
+        only and is never rewritten.
+        """
+        rows = self.session.execute(select(CrisisRow)).scalars().all()
+        concerned = [r for r in rows if any(c.get("id") == contact_id for c in r.roster)]
+        still_open = tuple(r.id for r in concerned if r.closed_at is None)
+        closed = [r for r in concerned if r.closed_at is not None]
+        if still_open:
+            return ScrubbedContact(open_crises=still_open)
+        for row in closed:
+            row.roster = [
+                {**c, "name": ERASED, "mobile": None, "landline": None, "email": None}
+                if c.get("id") == contact_id
+                else c
+                for c in row.roster
+            ]
+            self.session.add(row)
+        ids = [r.id for r in closed]
+        cleared = 0
+        if ids:
+            mine = (OUTBOX.c.contact_id == contact_id) & OUTBOX.c.crisis_id.in_(ids)
+            cleared = self.session.execute(
+                select(func.count()).select_from(OUTBOX).where(mine)
+            ).scalar_one()
+            self.session.execute(update(OUTBOX).where(mine).values(address=ERASED, display_name=""))
+        self.session.flush()
+        return ScrubbedContact(closed_crises=tuple(ids), outbox_rows=cleared)
 
 
 def _attempt_number(key: str) -> int:
@@ -536,6 +584,10 @@ def _crisis(row: CrisisRow) -> Crisis:
         closed_at=_opt_utc(row.closed_at),
         ciav_number=row.ciav_number,
         t0_cip=_opt_utc(row.t0_cip),
+        cip_number=row.cip_number,
+        participants=None
+        if row.participants is None
+        else ExerciseAllowList.model_validate(row.participants),
     )
 
 
@@ -597,6 +649,7 @@ def _item(row: RowMapping) -> OutboxItem:
             html=row["html"],
             valid_until=_opt_utc(row["valid_until"]),
             ask_acknowledgement=row["ask_acknowledgement"],
+            exercise=row["exercise"],
             message_version=row["message_version"],
         ),
     )

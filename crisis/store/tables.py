@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -66,6 +67,15 @@ class CrisisRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     ciav_number: str | None = Field(default=None, max_length=40)
     t0_cip: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # exercise: who real sends may reach (crisis.model.ExerciseAllowList; None: real event)
+    participants: dict[str, object] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    cip_number: str | None = Field(default=None, max_length=40)
+    # the numéro unique's configuration before the CIP, restored when it closes
+    cip_previous: dict[str, object] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     checkpoints_done: list[int] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -127,6 +137,7 @@ class OutboxRow(SQLModel, table=True):
     html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     valid_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     ask_acknowledgement: bool = False
+    exercise: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
     message_version: int = 1
     state: str = Field(default="pending", max_length=20)
     attempts: int = 0

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from channels.ack_link import AckLinkSigner
 from crisis.bootstrap import App
+from crisis.web.ack_links import ack_link_router
 from crisis.web.webhooks import webhook_router
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,13 @@ class WebServerError(RuntimeError):
     """The web server could not start (French message)."""
 
 
-def create_app(app: App, *, twilio_auth_token: str | None, public_base_url: str) -> FastAPI:
+def create_app(
+    app: App,
+    *,
+    twilio_auth_token: str | None,
+    public_base_url: str,
+    ack_signer: AckLinkSigner | None = None,
+) -> FastAPI:
     """The FastAPI application over a built orchestrator.
 
     `public_base_url` is the address Twilio is given (behind the reverse proxy); signatures
@@ -33,6 +41,10 @@ def create_app(app: App, *, twilio_auth_token: str | None, public_base_url: str)
             app.orchestrator, auth_token=twilio_auth_token, public_base_url=public_base_url
         )
     )
+    if ack_signer is not None:
+        web.include_router(
+            ack_link_router(app.orchestrator, ack_signer, app.settings.prefecture.name)
+        )
     return web
 
 
@@ -52,11 +64,17 @@ async def serve_web(
     port: int,
     twilio_auth_token: str | None,
     public_base_url: str,
+    ack_signer: AckLinkSigner | None = None,
     shutdown_timeout: int = 5,
 ) -> None:
     """Serve the web application on host:port until `stop` is set."""
     config = uvicorn.Config(
-        create_app(app, twilio_auth_token=twilio_auth_token, public_base_url=public_base_url),
+        create_app(
+            app,
+            twilio_auth_token=twilio_auth_token,
+            public_base_url=public_base_url,
+            ack_signer=ack_signer,
+        ),
         host=host,
         port=port,
         lifespan="off",

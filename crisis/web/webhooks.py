@@ -23,12 +23,13 @@ from channels.twilio_callbacks import (
     LANGUAGE,
     gather_event,
     gather_twiml,
-    is_acknowledgement_text,
+    reply_acknowledgement,
     signature_valid,
     sms_reply_twiml,
     status_event,
     voice_twiml,
 )
+from contacts.model import CELL_ROLES
 from crisis.service import Orchestrator
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class TwilioWebhooks:
             answered_by=params.get("AnsweredBy"),
             gather_url=f"{self.base}{GATHER_PATH}?k={quote(k, safe='')}",
             ask_acknowledgement=message.ask_acknowledgement,
+            ask_eta=message.role in CELL_ROLES,
         )
         return Response(twiml, media_type=XML)
 
@@ -140,8 +142,11 @@ class TwilioWebhooks:
             return params
         sender = params.get("From", "")
         acknowledged = False
-        if sender and is_acknowledgement_text(params.get("Body", "")):
-            acknowledged = await self.orchestrator.acknowledge_reply(ChannelName.SMS, sender)
+        reply = reply_acknowledgement(params.get("Body", ""))
+        if sender and reply is not None:
+            acknowledged = await self.orchestrator.acknowledge_reply(
+                ChannelName.SMS, sender, eta_minutes=reply.eta_minutes
+            )
             if not acknowledged:
                 log.info("SMS reçu : aucun message en attente de confirmation pour ce numéro")
         return Response(sms_reply_twiml(acknowledged), media_type=XML)

@@ -7,12 +7,16 @@ shapes of the official specification (tests/contracts/specs/twilio_api_v2010.jso
     GET  /2010-04-01/Accounts/{AccountSid}/Messages.json   ListMessage (200, newest first)
     POST /2010-04-01/Accounts/{AccountSid}/Calls.json      CreateCall (201)
     GET  /2010-04-01/Accounts/{AccountSid}/Calls.json      ListCall (200, newest first)
+    GET  /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json
+                                                          ListIncomingPhoneNumber (200)
+    POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json
+                                                          UpdateIncomingPhoneNumber (200)
 
 Requests need HTTP Basic auth with the account SID (AC...) and its auth token. Every message or
 call the fake accepts is recorded, so that a test can count what would have reached a phone.
 
-Faults are queued per route ("messages.create", "messages.list", "calls.create", "calls.list")
-and consumed one per request, in order: latency, 429 with Retry-After, 500/503 (with or without
+Faults are queued per route ("messages.create", "messages.list", "calls.create", "calls.list",
+"numbers.list", "numbers.update") and consumed one per request, in order: latency, 429 with Retry-After, 500/503 (with or without
 the message created first), "accept then hang" (recorded, then no answer before the client's
 timeout: the ambiguous case), and connection refused (`stop()`, then `start()` on the same port).
 
@@ -42,7 +46,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from twilio.request_validator import RequestValidator
 
 API_VERSION = "2010-04-01"
-ROUTES = ("messages.create", "messages.list", "calls.create", "calls.list")
+ROUTES = (
+    "messages.create",
+    "messages.list",
+    "calls.create",
+    "calls.list",
+    "numbers.list",
+    "numbers.update",
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +228,85 @@ class FakeCall:
         return params
 
 
+_NUMBER_FIELDS = {  # form field of UpdateIncomingPhoneNumber -> FakeNumber attribute
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+    "VoiceApplicationSid": "voice_application_sid",
+    "TrunkSid": "trunk_sid",
+    "FriendlyName": "friendly_name",
+}
+
+
+@dataclass
+class FakeNumber:
+    """A phone number the account owns (IncomingPhoneNumber), with its voice routing."""
+
+    sid: str
+    phone_number: str
+    voice_url: str | None = None
+    voice_method: str = "POST"
+    voice_fallback_url: str | None = None
+    voice_fallback_method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    voice_application_sid: str | None = None
+    trunk_sid: str | None = None
+    friendly_name: str = ""
+
+    def resource(self, account_sid: str) -> dict[str, Any]:
+        """The JSON resource (api.v2010.account.incoming_phone_number); empty values as
+        Twilio answers them (null URLs, empty strings for callbacks and application)."""
+        return {
+            "account_sid": account_sid,
+            "api_version": API_VERSION,
+            "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+            "friendly_name": self.friendly_name or self.phone_number,
+            "phone_number": self.phone_number,
+            "sid": self.sid,
+            "sms_method": "POST",
+            "sms_url": "",
+            "status_callback": self.status_callback or "",
+            "status_callback_method": self.status_callback_method,
+            "trunk_sid": self.trunk_sid,
+            "uri": f"/{API_VERSION}/Accounts/{account_sid}/IncomingPhoneNumbers/{self.sid}.json",
+            "voice_application_sid": self.voice_application_sid or "",
+            "voice_caller_id_lookup": False,
+            "voice_fallback_method": self.voice_fallback_method,
+            "voice_fallback_url": self.voice_fallback_url,
+            "voice_method": self.voice_method,
+            "voice_url": self.voice_url,
+            "voice_receive_mode": "voice",
+            "status": "in-use",
+            "type": "local",
+        }
+
+    def update(self, form: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        """Apply an update form like Twilio (an empty value clears the field; an application
+        and a trunk exclude each other); a 400 error, or None when applied."""
+        for name, value in form.items():
+            if name.endswith("Method") and name in _NUMBER_FIELDS and value not in {"GET", "POST"}:
+                return _error(400, 21403, "Method must be GET or POST")
+            if name.endswith(("Url", "Callback")) and value and not value.startswith("http"):
+                return _error(400, 21402, "Url is not a valid URL")
+        for name, value in form.items():
+            attribute = _NUMBER_FIELDS.get(name)
+            if attribute is None:
+                continue
+            if attribute.endswith("method") or attribute == "friendly_name":
+                setattr(self, attribute, value)
+            else:
+                setattr(self, attribute, value or None)
+        if form.get("VoiceApplicationSid"):
+            self.trunk_sid = None
+        if form.get("TrunkSid"):
+            self.voice_application_sid = None
+        return None
+
+
 @dataclass(frozen=True)
 class Callback:
     """A signed status callback, ready to be posted."""
@@ -273,6 +363,8 @@ class FakeTwilio:
         self.port = port
         self.messages: list[FakeMessage] = []
         self.calls: list[FakeCall] = []
+        self.numbers: list[FakeNumber] = []
+        self.number_updates: list[dict[str, str]] = []  # every update form received, in order
         self.served: list[Served] = []
         self.fired: list[int] = []  # HTTP statuses of callbacks fired during hangs
         self._faults: dict[str, list[Fault]] = {route: [] for route in ROUTES}
@@ -333,6 +425,13 @@ class FakeTwilio:
         """Faults not yet consumed on `route`."""
         with self._lock:
             return len(self._faults[route])
+
+    def add_number(self, phone_number: str, **routing: Any) -> FakeNumber:
+        """Give the account a phone number (FakeNumber fields as keywords)."""
+        number = FakeNumber(sid="PN" + secrets.token_hex(16), phone_number=phone_number, **routing)
+        with self._lock:
+            self.numbers.append(number)
+        return number
 
     def sent(self) -> Counter[tuple[str, str]]:
         """How many messages were accepted per (To, Body)."""
@@ -450,6 +549,62 @@ class FakeTwilio:
             "uri": f"{path}?{urlencode(query)}",
         }
 
+    def _numbers(
+        self, method: str, resource: str, query: dict[str, str], form: dict[str, str], path: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """ListIncomingPhoneNumber (PhoneNumber matches partial numbers, like Twilio) and
+        UpdateIncomingPhoneNumber, with the faults scripted on numbers.list / numbers.update."""
+        _, _, number_sid = resource.partition("/")
+        listing = not number_sid
+        if listing != (method == "GET"):
+            return (*_error(404), {})
+        route = "numbers.list" if listing else "numbers.update"
+        fault = self._next_fault(route) or Fault()
+        status: int
+        body: dict[str, Any]
+        applied = False
+        if listing:
+            wanted = query.get("PhoneNumber", "").replace("*", "")
+            with self._lock:
+                found = [n for n in self.numbers if wanted in n.phone_number]
+            size = max(1, min(1000, int(query.get("PageSize", "50"))))
+            status, body = (
+                200,
+                {
+                    "incoming_phone_numbers": [n.resource(self.account_sid) for n in found[:size]],
+                    "end": max(0, min(size, len(found)) - 1),
+                    "first_page_uri": f"{path}?{urlencode({**query, 'Page': 0})}",
+                    "next_page_uri": None,
+                    "page": 0,
+                    "page_size": size,
+                    "previous_page_uri": None,
+                    "start": 0,
+                    "uri": f"{path}?{urlencode(query)}",
+                },
+            )
+        else:
+            with self._lock:
+                self.number_updates.append(dict(form))
+                target = next((n for n in self.numbers if n.sid == number_sid), None)
+                refused = None if target is None or not fault.accept else target.update(form)
+            if target is None:
+                status, body = _error(404)
+            elif refused is not None:
+                status, body = refused
+            else:
+                applied = fault.accept
+                status, body = 200, target.resource(self.account_sid)
+        headers: dict[str, str] = {}
+        if fault.status:
+            status, body = _error(fault.status)
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+        with self._lock:
+            self.served.append(Served(route, status, applied))
+        if fault.delay:
+            self._released.wait(fault.delay)
+        return status, body, headers
+
     def _fire(self, sid: str, statuses: Sequence[str]) -> None:
         for callback in self.callbacks(sid, statuses):
             self.fired.append(callback.post())
@@ -463,12 +618,15 @@ class FakeTwilio:
             return (*_error(404), {})
         sid, _, resource = path[len(prefix) : -len(".json")].partition("/")
         kind = {"Messages": "messages", "Calls": "calls"}.get(resource)
-        if kind is None or method not in {"GET", "POST"}:
+        numbers = resource == "IncomingPhoneNumbers" or resource.startswith("IncomingPhoneNumbers/")
+        if (kind is None and not numbers) or method not in {"GET", "POST"}:
             return (*_error(404), {})
         if not self._authorized(auth):
             return (*_error(401), {"WWW-Authenticate": 'Basic realm="Twilio API"'})
         if sid != self.account_sid:
             return (*_error(404), {})
+        if numbers:
+            return self._numbers(method, resource, query, form, path)
         route = f"{kind}.{'create' if method == 'POST' else 'list'}"
         fault = self._next_fault(route) or Fault()
         status, body = 200, {}

@@ -214,3 +214,52 @@ def test_seed_demo_refuses_to_overwrite_without_force(
     check = invoke(config, "check")
     assert check.exit_code == 0, check.output
     assert "320 communes" in check.output and "cip-2" in check.output
+
+
+async def test_erase_scrubs_closed_crises_and_waits_for_open_ones(
+    store: Store, seeded: Directory, database_url: str, tmp_path: Path
+) -> None:
+    """A contact alerted in an open event is not erased (nothing changes); once the event is
+    closed, erasure also removes their name and addresses from its frozen roster and outbox,
+    while the journal (ids only) still verifies."""
+    from crisis.bootstrap import build
+    from crisis.cli_common import load
+    from crisis.clock import FakeClock
+    from crisis.journal import verify
+    from crisis.model import Actor, Interface, OutboxState
+    from crisis.store.repository import ERASED
+    from tests.integration.helpers import activate, advance
+
+    config = write_config(tmp_path, database_url)
+    clock = FakeClock(NOW)
+    crisis_app = build(load(config), clock=clock)
+    try:
+        crisis_id = activate(crisis_app, NOW, communes=("42218", "42187")).crisis.id
+        await advance(crisis_app, clock, 12)
+        with crisis_app.store.transaction() as tx:
+            assert any(c.id == "maire-42218" for c in tx.crisis(crisis_id).roster)
+
+        refused = invoke(config, "erase", "maire-42218", "--yes")
+        assert refused.exit_code == 1, refused.output
+        assert "en cours" in refused.output and "Rien n'a été effacé" in refused.output
+        assert stored(store).contact("maire-42218") is not None
+
+        crisis_app.orchestrator.close(crisis_id, Actor(name="dircab", interface=Interface.CLI))
+        result = invoke(config, "erase", "maire-42218", "--yes")
+        assert result.exit_code == 0, result.output
+        assert crisis_id in result.output
+        with crisis_app.store.transaction() as tx:
+            frozen = next(c for c in tx.crisis(crisis_id).roster if c.id == "maire-42218")
+            rows = [
+                r
+                for r in tx.in_states(OutboxState)
+                if r.message.crisis_id == crisis_id and r.message.contact_id == "maire-42218"
+            ]
+            stored_journal, head_seq, head_hash = tx.stored_journal(crisis_id)
+        assert frozen.name == ERASED
+        assert (frozen.mobile, frozen.landline, frozen.email) == (None, None, None)
+        assert rows and all(r.message.address == ERASED for r in rows)
+        assert verify(crisis_id, stored_journal, head_seq, head_hash) == []
+        assert stored(store).contact("maire-42218") is None
+    finally:
+        crisis_app.close()

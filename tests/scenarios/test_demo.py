@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from crisis import compliance
+from crisis.store import Store
 
 
 @pytest.mark.slow
@@ -32,3 +37,20 @@ def test_demo_runs_to_the_compliance_table(tmp_path: Path):
     assert "Verdict journalisé" in out and "48.1" in out and "Communes jointes" in out
     assert "chaînage intègre" in out
     assert (tmp_path / "demo" / "crisis.db").exists()
+    # the reach per commune, printed from the directory's communes, agrees with the journal
+    assert "Communes (48.1)" in out and "Saint-Étienne" in out
+    joined, total = map(int, re.search(r"Communes jointes : (\d+)/(\d+)", out).groups())
+    store = Store.open(f"sqlite:///{tmp_path / 'demo' / 'crisis.db'}")
+    try:
+        with store.transaction() as tx:
+            (crisis_id,) = tx.crisis_ids(open_only=False)
+            entries = tx.journal(crisis_id)
+            crisis = tx.crisis(crisis_id)
+    finally:
+        store.close()
+    reach = compliance.commune_reach(
+        entries, max(crisis.t0 + timedelta(minutes=61), entries[-1].at)
+    )
+    assert (joined, total) == (sum(r.status == "joint" for r in reach), len(reach))
+    assert 0 < joined < total, "the demo shows reached and not reached communes"
+    assert out.count("non jointe") >= total - joined

@@ -33,6 +33,8 @@ PURE_CHANNEL_HELPERS = {
     "channels.base",
     "channels.twilio_callbacks",  # TwiML and callback parsing, for the provider webhooks (web/)
     "channels.sms_text",  # SMS segment advice, for check-config
+    "channels.ack_link",  # the signed acknowledgement links, checked by their page (web/)
+    "channels.twilio_hotline",  # the CIP line's TwiML and queue decision (web/)
 }
 
 

@@ -22,6 +22,7 @@ ENV = {
     "CRISIS_X_ACCESS_SECRET": "a",
     "CRISIS_FACEBOOK_PAGE_TOKEN": "EAAB" + "x" * 40,
     "CRISIS_APP_HMAC_SECRET": "h" * 40,
+    "CRISIS_WEB_SECRET": "w" * 40,
 }
 REAL = {
     "voice": "twilio",
@@ -60,6 +61,7 @@ def test_example_provider_sections_are_valid_once_uncommented(tmp_path: Path) ->
     errors = [p for p in problems if "avertissement" not in p]
     assert errors == []
     assert set(settings.providers_in_use()) == set(REAL.values())
+    assert settings.web.public_base_url is not None  # the links are in the example too
 
 
 def test_missing_credentials_and_sections_are_named(tmp_path: Path) -> None:
@@ -67,7 +69,12 @@ def test_missing_credentials_and_sections_are_named(tmp_path: Path) -> None:
     del data["facebook"]
     settings = Settings.model_validate(data)
     problems = " | ".join(provider_problems(settings, {}))
-    for variable in ("CRISIS_TWILIO_ACCOUNT_SID", "CRISIS_X_API_KEY", "CRISIS_APP_HMAC_SECRET"):
+    for variable in (
+        "CRISIS_TWILIO_ACCOUNT_SID",
+        "CRISIS_X_API_KEY",
+        "CRISIS_APP_HMAC_SECRET",
+        "CRISIS_WEB_SECRET",
+    ):
         assert variable in problems
     assert "[facebook]" in problems and "absente" in problems
     leaky = provider_problems(settings, {**ENV, "CRISIS_TWILIO_ACCOUNT_SID": "mauvais"})

@@ -9,10 +9,12 @@ from twilio.request_validator import RequestValidator
 
 from channels.base import AcknowledgementReport, ChannelName, DeliveryReport
 from channels.twilio_callbacks import (
+    ACK_PROMPT_ETA,
     ACK_PROMPT_VOICE,
     gather_event,
     gather_twiml,
     is_acknowledgement_text,
+    reply_acknowledgement,
     signature_valid,
     sms_reply_twiml,
     status_event,
@@ -146,10 +148,21 @@ def test_pressing_1_acknowledges_the_call():
     )
 
 
-@pytest.mark.parametrize("digits", ["", "2", "11", "#", "*"])
+@pytest.mark.parametrize("digits", ["", "2", "21", "#", "*", "1*5"])
 def test_other_keys_do_not_acknowledge(digits):
     """Any other key (or none) is not an acknowledgement."""
     assert gather_event("k", {"CallSid": CALL_SID, "Digits": digits}) is None
+
+
+@pytest.mark.parametrize(
+    ("digits", "eta"), [("130", 30), ("1120#", 120), ("1#", None), ("10", None)]
+)
+def test_cell_members_type_their_arrival_delay_after_the_1(digits, eta):
+    """ "1" then the minutes (then "#") is an acknowledgement with the arrival delay; a delay of
+    0 is no delay at all."""
+    event = gather_event("k-4", {"CallSid": CALL_SID, "Digits": digits})
+    assert event is not None
+    assert event.eta_minutes == eta
 
 
 # --- SMS replies -------------------------------------------------------------------------------
@@ -167,6 +180,32 @@ def test_acknowledging_replies(body):
 def test_replies_that_do_not_acknowledge(body):
     """A refusal, STOP, an empty text or "pas reçu" never count as an acknowledgement."""
     assert not is_acknowledgement_text(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "eta"),
+    [
+        ("1 20", 20),
+        ("OK 30 min", 30),
+        ("reçu, j'arrive dans 45 minutes", 45),
+        ("Reçu. J\u2019arrive dans 20 min.", 20),
+        ("1 1h30", 90),
+        ("oui 2h", 120),
+        ("1", None),
+        ("bien reçu", None),
+    ],
+)
+def test_replies_may_give_the_arrival_delay(body, eta):
+    """A cell member says when they arrive after the acknowledging word."""
+    reply = reply_acknowledgement(body)
+    assert reply is not None
+    assert reply.eta_minutes == eta
+
+
+@pytest.mark.parametrize("body", ["20", "pas reçu 20", "non 1h", "1 demain", "20 ok"])
+def test_a_delay_without_an_acknowledgement_is_nothing(body):
+    """A number alone, or after a refusal, acknowledges nothing."""
+    assert reply_acknowledgement(body) is None
 
 
 # --- TwiML -------------------------------------------------------------------------------------
@@ -197,6 +236,27 @@ def test_person_asked_to_acknowledge_hears_message_and_prompt_twice_in_gathers()
         assert says[-2:] == [BODY, ACK_PROMPT_VOICE]
     assert all(s.attrib["language"] == "fr-FR" for s in root.iter("Say"))
     assert [child.tag for child in root][-2:] == ["Say", "Hangup"]
+
+
+def test_cell_member_is_asked_for_the_arrival_delay_ending_with_hash():
+    """A member of the cell types 1, then the minutes, then #: the Gather ends on "#" instead
+    of after one key, and the prompt says so in French."""
+    root = _parse(
+        voice_twiml(
+            BODY,
+            answered_by="human",
+            gather_url=GATHER_URL,
+            ask_acknowledgement=True,
+            ask_eta=True,
+        )
+    )
+    gathers = root.findall("Gather")
+    assert len(gathers) == 2
+    for gather in gathers:
+        assert gather.attrib["finishOnKey"] == "#"
+        assert "numDigits" not in gather.attrib
+        assert [s.text for s in gather.findall("Say")][-1] == ACK_PROMPT_ETA
+    assert "délai d'arrivée en minutes" in ACK_PROMPT_ETA
 
 
 def test_unknown_answerer_is_treated_as_a_person():

@@ -1,0 +1,159 @@
+"""Reports built from the main courante: REX, one-hour compliance report and annual review.
+
+Each `write_*` writes the requested formats (html, pdf, md) into `out_dir` and returns the paths.
+`progress(done, total, label)` is called before each file and once at the end (done == total).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from crisis.model import JournalEntry
+from crisis.reports.document import (
+    Document,
+    annual_document,
+    compliance_document,
+    rex_document,
+)
+from crisis.reports.figures import (
+    AnnualFigures,
+    ComplianceFigures,
+    RexFigures,
+    TrainingRow,
+    annual_figures,
+    compliance_figures,
+    rex_figures,
+)
+from crisis.reports.markdown import render_markdown
+from crisis.reports.page import render_html
+from crisis.reports.pdf import FontMissing, render_pdf
+from crisis.reports.timeline import svg
+
+__all__ = [
+    "FORMATS",
+    "AnnualFigures",
+    "ComplianceFigures",
+    "FontMissing",
+    "Progress",
+    "ReportError",
+    "RexFigures",
+    "TrainingRow",
+    "annual_figures",
+    "compliance_figures",
+    "rex_figures",
+    "write_annual",
+    "write_compliance",
+    "write_rex",
+]
+
+Progress = Callable[[int, int, str], None]
+FORMATS = ("html", "pdf", "md")
+_LABELS = {"html": "page HTML", "pdf": "document PDF", "md": "texte Markdown"}
+_CHART_NOTE = "Le graphique de la chronologie figure dans les versions HTML et PDF du rapport."
+
+
+class ReportError(ValueError):
+    """A report that cannot be written (French message)."""
+
+
+def _formats(formats: Iterable[str]) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(f.lower().lstrip(".") for f in formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise ReportError(
+            f"format de rapport inconnu : {', '.join(unknown) or 'aucun'} "
+            f"(formats possibles : {', '.join(FORMATS)})"
+        )
+    return wanted
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of a crisis id."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "evenement"
+
+
+def _write(
+    doc: Document,
+    stem: str,
+    out_dir: Path,
+    formats: Iterable[str],
+    progress: Progress | None,
+    *,
+    figures: RexFigures | None = None,
+) -> list[Path]:
+    wanted = _formats(formats)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    chart = svg(figures) if figures is not None else ""
+    for done, fmt in enumerate(wanted):
+        path = out_dir / f"{stem}.{fmt}"
+        if progress is not None:
+            progress(done, len(wanted), f"{_LABELS[fmt]} {path.name}")
+        if fmt == "html":
+            path.write_text(render_html(doc, chart=chart), encoding="utf-8")
+        elif fmt == "pdf":
+            path.write_bytes(render_pdf(doc, figures=figures))
+        else:
+            note = _CHART_NOTE if figures is not None else ""
+            path.write_text(render_markdown(doc, chart_note=note), encoding="utf-8")
+        written.append(path)
+    if progress is not None:
+        progress(len(wanted), len(wanted), "terminé")
+    return written
+
+
+def write_rex(
+    entries: Sequence[JournalEntry],
+    now: datetime,
+    out_dir: Path,
+    *,
+    prefecture: str,
+    timezone: str = "Europe/Paris",
+    formats: Iterable[str] = FORMATS,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """The REX of one crisis: REX-<id>.html|pdf|md."""
+    figures = rex_figures(entries, now)
+    doc = rex_document(figures, prefecture=prefecture, tz=ZoneInfo(timezone))
+    stem = f"REX-{_safe(figures.summary.crisis_id)}"
+    return _write(doc, stem, out_dir, formats, progress, figures=figures)
+
+
+def write_compliance(
+    entries: Sequence[JournalEntry],
+    now: datetime,
+    out_dir: Path,
+    *,
+    prefecture: str,
+    timezone: str = "Europe/Paris",
+    formats: Iterable[str] = FORMATS,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """The one-page compliance report of one crisis: conformite-<id>.html|pdf|md."""
+    figures = compliance_figures(entries, now)
+    doc = compliance_document(figures, prefecture=prefecture, tz=ZoneInfo(timezone))
+    stem = f"conformite-{_safe(figures.summary.crisis_id)}"
+    return _write(doc, stem, out_dir, formats, progress)
+
+
+def write_annual(
+    year: int,
+    journals: Iterable[Sequence[JournalEntry]],
+    training: Iterable[TrainingRow],
+    now: datetime,
+    out_dir: Path,
+    *,
+    prefecture: str,
+    timezone: str = "Europe/Paris",
+    formats: Iterable[str] = FORMATS,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """The annual review: bilan-annuel-<year>.html|pdf|md (T0 years counted in `timezone`)."""
+    tz = ZoneInfo(timezone)
+    figures = annual_figures(year, journals, training, now, tz=tz)
+    doc = annual_document(figures, prefecture=prefecture, tz=tz)
+    return _write(doc, f"bilan-annuel-{year}", out_dir, formats, progress)
