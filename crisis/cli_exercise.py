@@ -22,7 +22,7 @@ from contacts.model import CELL_ROLES, Directory, Role
 from contacts.training import cip_flags, is_trained, last_training, records_of, refresher_expires
 from crisis.cli_common import ConfigOption, console, fail, load, open_app
 from crisis.engine import Refused
-from crisis.exercise.scenario import ScenarioError, load_scenario
+from crisis.exercise.scenario import LIBRARY, ScenarioError, load_scenario
 from crisis.model import (
     Actor,
     CorrectiveAction,
@@ -53,6 +53,14 @@ cip_app = typer.Typer(help="Cellule d'information du public (CIP) et son numéro
 report_app = typer.Typer(help="Rapports : REX, conformité, bilan annuel (HTML, PDF, Markdown).")
 
 
+def scenario_file(given: Path) -> Path:
+    """A scenario file, or the name of one shipped in the library ("inondation_furan")."""
+    shipped = LIBRARY / f"{given.name.removesuffix('.toml')}.toml"
+    if not given.exists() and given.parent == Path() and shipped.exists():
+        return shipped
+    return given
+
+
 def _by(name: str) -> Actor:
     return Actor(name=name, interface=Interface.CLI)
 
@@ -62,7 +70,10 @@ def _by(name: str) -> Actor:
 
 @exercise_app.command("run")
 def exercise_run(
-    scenario: Annotated[Path, typer.Argument(help="Fichier de scénario TOML.")],
+    scenario: Annotated[
+        Path,
+        typer.Argument(help="Fichier de scénario TOML, ou le nom d'un scénario fourni."),
+    ],
     speed: Annotated[
         float | None,
         typer.Option(help="Accélération de l'horloge, de 1 à 60 (défaut : celle du scénario)."),
@@ -85,7 +96,7 @@ def exercise_run(
     base = load(config) if config is not None else None
     try:
         run_exercise(
-            scenario,
+            scenario_file(scenario),
             data_dir=data_dir,
             console=console,
             speed=speed,
@@ -109,7 +120,9 @@ def exercise_check(
     """Vérifier un scénario (injections, zone, participants) sans le jouer."""
     settings = load(config)
     try:
-        loaded = load_scenario(scenario, geography=load_extract(settings.directory.communes_file))
+        loaded = load_scenario(
+            scenario_file(scenario), geography=load_extract(settings.directory.communes_file)
+        )
     except ScenarioError as exc:
         raise fail(str(exc), code=2) from None
     console.print(
