@@ -697,7 +697,7 @@ def _context(
         "communes": [crisis.commune_names.get(c, c) for c in crisis.communes],
         "commune": crisis.commune_names.get(commune, commune) if commune else None,
         "ciav_number": crisis.ciav_number,
-        "cip_number": None,
+        "cip_number": crisis.cip_number,
     }
 
 
