@@ -21,6 +21,7 @@ class ChannelName(StrEnum):
     FACEBOOK = "facebook"
     WEBSITE = "website"  # public alert page, homepage banner, CAP 1.2 feed
     APP = "app"  # mobile application webhook
+    STANDARD = "standard"  # the switchboard's recorded message (message d'accueil du standard)
 
     @property
     def is_public(self) -> bool:
@@ -34,7 +35,13 @@ class ChannelName(StrEnum):
 
 
 PUBLIC_CHANNELS = frozenset(
-    {ChannelName.X, ChannelName.FACEBOOK, ChannelName.WEBSITE, ChannelName.APP}
+    {
+        ChannelName.X,
+        ChannelName.FACEBOOK,
+        ChannelName.WEBSITE,
+        ChannelName.APP,
+        ChannelName.STANDARD,
+    }
 )
 SOCIAL_CHANNELS = frozenset({ChannelName.X, ChannelName.FACEBOOK})
 CHANNEL_LABELS = {
@@ -45,6 +52,7 @@ CHANNEL_LABELS = {
     ChannelName.FACEBOOK: "Facebook",
     ChannelName.WEBSITE: "site internet des services de l'État",
     ChannelName.APP: "application mobile",
+    ChannelName.STANDARD: "message du standard téléphonique",
 }
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from typing import TypeVar
@@ -20,7 +20,15 @@ from channels.email import EmailChannel, SmtpCredentials, SmtpSettings, check_em
 from channels.exercise import AllowList, ExerciseSwitch
 from channels.facebook import FacebookChannel, FacebookCredentials, FacebookSettings, check_facebook
 from channels.simulated import SimulatedChannel, Simulation
+from channels.switchboard import SwitchboardChannel, SwitchboardSettings, check_switchboard
 from channels.twilio_common import TwilioCredentials, TwilioSettings, check_twilio
+from channels.twilio_hotline import HotlineSettings, hotline_urls
+from channels.twilio_numbers import (
+    NumberConfig,
+    NumberConfigError,
+    TwilioNumbers,
+    check_hotline_number,
+)
 from channels.twilio_sms import TwilioSmsChannel
 from channels.twilio_voice import TwilioVoiceChannel
 from channels.website import (
@@ -36,7 +44,7 @@ from contacts.geography import load_communes
 from contacts.model import Commune, Directory
 from crisis.clock import Clock, SystemClock
 from crisis.engine import EngineConfig
-from crisis.model import Crisis, Mode
+from crisis.model import SYSTEM, Crisis, Mode
 from crisis.outbox import ChannelLimits, Dispatcher, Outcome, RetryPolicy
 from crisis.scheduling import Alarm
 from crisis.service import Orchestrator
@@ -165,6 +173,24 @@ def _simulated(
     )
 
 
+def _switchboard(
+    settings: Settings,
+    twilio: TwilioSettings,
+    credentials: TwilioCredentials,
+    clock: Clock,
+    user: str,
+) -> SwitchboardChannel:
+    """The switchboard's message (channel « standard »), through the Twilio number's webhook."""
+    board = _section(SwitchboardSettings, settings.standard, "standard", user)
+    if board.state_dir is None:
+        board = board.model_copy(update={"state_dir": settings.data_dir / "standard"})
+    if twilio.public_base_url is None:
+        raise ChannelConfigError("clé « twilio.public_base_url » absente (message du standard)")
+    return SwitchboardChannel(
+        board, TwilioNumbers(twilio, credentials), twilio.public_base_url, clock
+    )
+
+
 def build_channel(
     name: ChannelName,
     config: ChannelSettings,
@@ -188,6 +214,8 @@ def build_channel(
             credentials = TwilioCredentials.from_env(env)
             if name == ChannelName.VOICE:
                 return TwilioVoiceChannel(twilio, credentials, clock)
+            if name == ChannelName.STANDARD:
+                return _switchboard(settings, twilio, credentials, clock, user)
             return TwilioSmsChannel(twilio, credentials, clock)
         case "smtp":
             smtp = _section(SmtpSettings, settings.smtp, "smtp", user)
@@ -290,11 +318,25 @@ def provider_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
         problems += [f"[website] {p}" for p in check_website(site, env)]
     if "webhook" in used and (app := checked("app", AppSettings, settings.app)):
         problems += [f"[app] {p}" for p in check_app(app, env)]
+    twilio_ok = settings.twilio is not None and "twilio" in used
+    board = None
+    if ChannelName.STANDARD in used.get("twilio", []):
+        board = checked("standard", SwitchboardSettings, settings.standard)
+    if board is not None and twilio_ok:
+        twilio = checked("twilio", TwilioSettings, settings.twilio)
+        if twilio is not None:
+            problems += [f"[standard] {p}" for p in check_switchboard(board, twilio, env)]
+    hotline = checked("cip", HotlineSettings, settings.cip) if settings.cip is not None else None
+    if hotline is not None and hotline.number is not None:
+        if not twilio_ok:
+            problems.append("[cip] le numéro unique passe par Twilio : section [twilio] requise")
+        elif twilio := checked("twilio", TwilioSettings, settings.twilio):
+            problems += [f"[cip] {p}" for p in check_hotline_number(twilio, hotline.number, env)]
     try:
         ack_signer_of(settings, env)
     except ChannelConfigError as exc:
         problems.append(f"[web] {exc}")
-    return problems
+    return list(dict.fromkeys(problems))
 
 
 @dataclass(frozen=True)
@@ -307,6 +349,9 @@ class Webhooks:
     public_base_url: str  # the address Twilio is given (its signatures are checked against it)
     twilio_auth_token: str | None = field(repr=False)
     ack_signer: AckLinkSigner | None = field(default=None, repr=False)
+    hotline: HotlineSettings | None = None  # the CIP line's routes, when [cip] names a number
+    forward_to: str | None = None  # the switchboard's usual destination (its message's route)
+    announcement: Callable[[], str | None] | None = field(default=None, repr=False)
 
 
 WEB_SECRET_ENV = "CRISIS_WEB_SECRET"  # noqa: S105 (the variable's name, not a secret)
@@ -347,13 +392,28 @@ def webhooks_of(settings: Settings, env: Mapping[str, str]) -> Webhooks | None:
             "clé « twilio.public_base_url » absente : adresse publique où Twilio rappelle "
             "l'orchestrateur (accusés, « tapez 1 »)"
         )
+    board = (
+        _section(SwitchboardSettings, settings.standard, "standard", "le standard")
+        if settings.standard is not None
+        else SwitchboardSettings()
+    )
     return Webhooks(
         host=settings.web.host,
         port=settings.web.port,
         public_base_url=twilio.public_base_url,
         twilio_auth_token=TwilioCredentials.from_env(env).webhook_token,
         ack_signer=signer,
+        hotline=hotline_of(settings),
+        forward_to=board.forward_to,
     )
+
+
+def hotline_of(settings: Settings) -> HotlineSettings | None:
+    """The CIP line's settings when [cip] names the numéro unique (Twilio)."""
+    if settings.cip is None:
+        return None
+    hotline = _section(HotlineSettings, settings.cip, "cip", "la CIP")
+    return hotline if hotline.number is not None else None
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -366,6 +426,7 @@ def engine_config(settings: Settings) -> EngineConfig:
             ChannelName.X: settings.public.x,
             ChannelName.FACEBOOK: settings.public.facebook,
             ChannelName.APP: settings.public.app,
+            ChannelName.STANDARD: settings.public.standard,
         },
         late_grace=settings.engine.late_grace,
     )
@@ -461,9 +522,10 @@ def build(
             alarm.arm(crisis_id, when)
 
     orchestrator.on_wakeups = arm
-    website = channels.get(ChannelName.WEBSITE)
-    if isinstance(website, WebsiteChannel):
-        orchestrator.on_closed = _withdrawing(website)
+    board = channels.get(ChannelName.STANDARD)
+    if webhooks is not None and isinstance(board, SwitchboardChannel):
+        webhooks = replace(webhooks, announcement=board.current_announcement)
+    _wire_edges(settings, env, channels, webhooks, store, orchestrator)
     return App(
         settings=settings,
         store=store,
@@ -477,22 +539,121 @@ def build(
     )
 
 
-def _withdrawing(website: WebsiteChannel) -> Callable[[str], None]:
-    """After a close: the public alert is cancelled (CAP Cancel) and taken off the site."""
-    tasks: set[asyncio.Task[None]] = set()
+def _wire_edges(
+    settings: Settings,
+    env: Mapping[str, str],
+    channels: Mapping[ChannelName, Channel],
+    webhooks: Webhooks | None,
+    store: Store,
+    orchestrator: Orchestrator,
+) -> None:
+    """Side effects after some decisions: closing withdraws the public alert and the
+    switchboard's message; the CIP's order and closing move the numéro unique."""
+    withdrawals: list[Callable[[str], Awaitable[object]]] = []
+    website = channels.get(ChannelName.WEBSITE)
+    if isinstance(website, WebsiteChannel):
+        withdrawals.append(lambda crisis_id: website.withdraw(crisis_id, FIN_ALERTE))
+    board = channels.get(ChannelName.STANDARD)
+    if isinstance(board, SwitchboardChannel):
+        withdrawals.append(board.withdraw)
+    if webhooks is not None and webhooks.hotline is not None:
+        line = CipNumberRouting(
+            TwilioNumbers(
+                _section(TwilioSettings, settings.twilio, "twilio", "la CIP"),
+                TwilioCredentials.from_env(env),
+            ),
+            webhooks.hotline,
+            webhooks.public_base_url,
+            store,
+            orchestrator,
+        )
+        orchestrator.on_cip_changed = _in_background(line.follow)
+        withdrawals.append(line.follow)
+    if withdrawals:
+        orchestrator.on_closed = _in_background(_all(withdrawals))
 
-    def withdraw(crisis_id: str) -> None:
-        coro = website.withdraw(crisis_id, FIN_ALERTE)
+
+def _all(
+    steps: Sequence[Callable[[str], Awaitable[object]]],
+) -> Callable[[str], Awaitable[None]]:
+    async def run(crisis_id: str) -> None:
+        for step in steps:
+            await step(crisis_id)
+
+    return run
+
+
+def _in_background(work: Callable[[str], Awaitable[object]]) -> Callable[[str], None]:
+    """A side effect after a decision committed: in the running loop (service), or at once (CLI)."""
+    tasks: set[asyncio.Task[object]] = set()
+
+    def start(crisis_id: str) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # the CLI: no loop running, do it now
-            asyncio.run(coro)
+            asyncio.run(_awaited(work(crisis_id)))
             return
-        task = loop.create_task(coro)
+        task: asyncio.Task[object] = loop.create_task(_awaited(work(crisis_id)))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    return withdraw
+    return start
+
+
+async def _awaited(work: Awaitable[object]) -> object:
+    return await work
+
+
+class CipNumberRouting:
+    """The numéro unique follows the CIP: pointed at the CIP line when the préfet orders it,
+    its previous configuration kept in the crisis row and restored when the CIP (or the event)
+    closes. Each change, or its failure, is journaled; a failure never undoes the order."""
+
+    def __init__(
+        self,
+        numbers: TwilioNumbers,
+        hotline: HotlineSettings,
+        public_base_url: str,
+        store: Store,
+        orchestrator: Orchestrator,
+    ) -> None:
+        self.numbers = numbers
+        self.hotline = hotline
+        self.urls = hotline_urls(public_base_url)
+        self.status_url = f"{public_base_url.rstrip('/')}/webhooks/twilio/cip/status"
+        self.store = store
+        self.orchestrator = orchestrator
+
+    async def follow(self, crisis_id: str) -> None:
+        """Point or restore the number to match the crisis's CIP state."""
+        with self.store.transaction() as tx:
+            crisis = tx.crisis(crisis_id)
+            previous = tx.cip_previous(crisis_id)
+        active = crisis.cip_number is not None and crisis.closed_at is None
+        number = self.hotline.number
+        if number is None or (active and crisis.cip_number != number):
+            return  # another number (an exercise's): nothing to route here
+        try:
+            if active and previous is None:
+                before = await self.numbers.point_to(
+                    number, self.urls.voice, status_callback=self.status_url
+                )
+                with self.store.transaction() as tx:
+                    tx.set_cip_previous(crisis_id, before.model_dump(mode="json"))
+                self._note(crisis_id, "Numéro unique renvoyé vers la file d'attente de la CIP.")
+            elif not active and previous is not None:
+                await self.numbers.restore(NumberConfig.model_validate(previous))
+                with self.store.transaction() as tx:
+                    tx.set_cip_previous(crisis_id, None)
+                self._note(crisis_id, "Numéro unique rendu à sa configuration habituelle.")
+        except NumberConfigError as exc:
+            self._warn(crisis_id, exc.public_reason)
+
+    def _note(self, crisis_id: str, text: str) -> None:
+        self.orchestrator.note(crisis_id, text, SYSTEM)
+
+    def _warn(self, crisis_id: str, reason: str) -> None:
+        self.orchestrator.warn(crisis_id, "numero_unique", f"Numéro unique : {reason}")
 
 
 FIN_ALERTE = "Fin d'alerte : l'événement est terminé, retour à la normale."

@@ -21,8 +21,17 @@ from contacts.area import AreaError, ResolvedArea, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
 from contacts.model import CELL_ROLES
 from crisis import compliance
-from crisis.bootstrap import App, build, engine_config, provider_problems
-from crisis.cli_common import ConfigOption, console, err, fail, load, open_app, settings_failed
+from crisis.bootstrap import App, engine_config, provider_problems
+from crisis.cli_common import (
+    ConfigOption,
+    console,
+    err,
+    fail,
+    load,
+    open_app,
+    open_app_sending,
+    settings_failed,
+)
 from crisis.cli_contacts import contacts_app
 from crisis.cli_exercise import cip_app, exercise_app, media_app, report_app
 from crisis.clock import SystemClock
@@ -35,13 +44,12 @@ from crisis.service import ActivationError, ActivationRequest
 from crisis.settings import SettingsError
 from crisis.store.repository import CrisisNotFound
 from playbooks.loader import (
-    PlaybookErrors,
     check_library,
     default_library_dir,
     default_templates_dir,
     load_library,
 )
-from playbooks.model import EventKind
+from playbooks.model import Action, EventKind
 
 app = typer.Typer(
     help="Orchestrateur de communication d'urgence (Qual-e-pref, module 7).", no_args_is_help=True
@@ -198,9 +206,12 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
         table.add_column("échéance")
         table.add_column("état")
         for s in pending:
+            cip = crisis.plan.step(s.step_id).step.action == Action.ANNOUNCE_CIP
             table.add_row(
                 s.step_id,
-                f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
+                "dès l'ordre d'activer la CIP"
+                if cip and crisis.t0_cip is None
+                else f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
                 s.hold_reason or "prévue",
             )
         console.print(table)
@@ -364,17 +375,11 @@ def publie(
 @app.command()
 def close(crisis_id: str, by: ByOption, reason: str = "", config: ConfigOption = None) -> None:
     """Clore l'événement : envois en file arrêtés, alerte du site levée (CAP Cancel)."""
-    settings = load(config)
-    try:  # with the channels, to withdraw the public alert
-        application = build(settings, env=os.environ, send=True)
-    except SettingsError as exc:
-        application = _app(config)
-        err.print(
-            "[yellow]Canaux indisponibles[/yellow] — l'alerte du site internet n'est pas levée "
-            f"automatiquement, la retirer à la main ({escape('; '.join(exc.problems))})"
-        )
-    except PlaybookErrors:
-        application = _app(config)  # says what is wrong with the playbooks, and exits
+    application = open_app_sending(  # with the channels, to withdraw the public alert
+        config,
+        "l'alerte du site internet et le message du standard ne sont pas levés "
+        "automatiquement, les retirer à la main",
+    )
     try:
         application.orchestrator.close(crisis_id, Actor(name=by, interface=Interface.CLI), reason)
     except (Refused, CrisisNotFound) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from crisis.model import Authority
 from crisis.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -50,6 +52,32 @@ def open_app(config: Path | None, *, send: bool = False) -> App:
         raise typer.Exit(2) from None
     except SettingsError as exc:
         raise settings_failed(exc) from None
+
+
+def open_app_sending(config: Path | None, consequence: str) -> App:
+    """The orchestrator with its channels, for a command whose side effects need them; when a
+    channel cannot be built, the orchestrator alone, saying what will not happen (French)."""
+    from crisis.bootstrap import build
+    from playbooks.loader import PlaybookErrors
+
+    settings = load(config)
+    try:
+        return build(settings, env=os.environ, send=True)
+    except SettingsError as exc:
+        err.print(
+            f"[yellow]Canaux indisponibles[/yellow] — {consequence} "
+            f"({escape('; '.join(exc.problems))})"
+        )
+    except PlaybookErrors:
+        pass  # open_app says what is wrong with the playbooks, and exits
+    return open_app(config)
+
+
+def operator_authority(settings: Settings) -> tuple[str, Authority]:
+    """Who runs this command (the system account of the real user id, which an environment
+    variable cannot change) and the authority `[accounts]` gives that account."""
+    login = pwd.getpwuid(os.getuid()).pw_name
+    return login, settings.accounts.get(login, Authority.AGENT)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -20,7 +20,15 @@ from contacts.area import AreaError
 from contacts.cog import load_extract
 from contacts.model import CELL_ROLES, Directory, Role
 from contacts.training import cip_flags, is_trained, last_training, records_of, refresher_expires
-from crisis.cli_common import ConfigOption, console, fail, load, open_app
+from crisis.cli_common import (
+    ConfigOption,
+    console,
+    fail,
+    load,
+    open_app,
+    open_app_sending,
+    operator_authority,
+)
 from crisis.engine import Refused
 from crisis.exercise.scenario import LIBRARY, ScenarioError, load_scenario
 from crisis.model import (
@@ -245,10 +253,20 @@ def cip_activate(
     by: ByOption,
     config: ConfigOption = None,
 ) -> None:
-    """Enregistrer l'ordre du préfet d'activer la CIP (T0 CIP) et son numéro unique."""
-    application = open_app(config)
+    """Enregistrer l'ordre du préfet d'activer la CIP (T0 CIP) et son numéro unique.
+
+    Réservé aux comptes qui ont la délégation du préfet (directeur de cabinet ou préfet,
+    section [accounts] de la configuration). L'annonce du numéro (médias, internet, standard)
+    part aussitôt avec « crisis run ».
+    """
+    application = open_app_sending(
+        config, "le numéro unique n'est pas renvoyé vers la CIP : le faire dans la console Twilio"
+    )
+    login, authority = operator_authority(application.settings)
     try:
-        application.orchestrator.activate_cip(crisis_id, number, _by(by))
+        application.orchestrator.activate_cip(
+            crisis_id, number, _by(f"{by} (compte {login})"), authority=authority
+        )
     except (Refused, CrisisNotFound) as exc:
         raise fail(str(exc)) from None
     finally:
@@ -258,10 +276,15 @@ def cip_activate(
 
 @cip_app.command("close")
 def cip_close(crisis_id: str, by: ByOption, config: ConfigOption = None) -> None:
-    """Enregistrer l'ordre de fermer la CIP ; l'événement continue."""
-    application = open_app(config)
+    """Enregistrer l'ordre de fermer la CIP ; l'événement continue (délégation du préfet)."""
+    application = open_app_sending(
+        config, "le numéro unique n'est pas rendu à sa configuration : le faire dans la console"
+    )
+    login, authority = operator_authority(application.settings)
     try:
-        application.orchestrator.close_cip(crisis_id, _by(by))
+        application.orchestrator.close_cip(
+            crisis_id, _by(f"{by} (compte {login})"), authority=authority
+        )
     except (Refused, CrisisNotFound) as exc:
         raise fail(str(exc)) from None
     finally:

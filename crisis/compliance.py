@@ -67,7 +67,8 @@ _CIP_MEANS: tuple[tuple[str, frozenset[ChannelName]], ...] = (
         "internet",
         frozenset({ChannelName.WEBSITE, ChannelName.X, ChannelName.FACEBOOK, ChannelName.APP}),
     ),
-    ("téléphone", frozenset({ChannelName.VOICE, ChannelName.SMS})),
+    # the switchboard's message (or calls and SMS to the standard's staff)
+    ("téléphone", frozenset({ChannelName.STANDARD, ChannelName.VOICE, ChannelName.SMS})),
 )
 _S = EngagementStatus
 _SATISFIED = frozenset({_S.MET, _S.LATE})

@@ -18,7 +18,7 @@ from crisis import compliance
 from crisis.bootstrap import App, build
 from crisis.clock import AcceleratedClock
 from crisis.journal import verify
-from crisis.model import Actor, ComplianceCheckpoint, Interface, StepStatus
+from crisis.model import Actor, Authority, ComplianceCheckpoint, Interface, StepStatus
 from crisis.runtime import serve
 from crisis.service import ActivationRequest
 from crisis.settings import ChannelSettings, DatabaseSettings, Settings, SimulationSettings
@@ -27,6 +27,9 @@ from playbooks.model import EventKind
 DEMO_EPCI = "244200770"  # Saint-Étienne Métropole: the Furan and the Gier
 DEMO_SEED = 1  # who answers and when: the same seed replays the same demo
 DIRCAB = Actor(name="Directeur de cabinet (démo)", interface=Interface.CLI)
+PREFET = Actor(name="Préfet (démo)", interface=Interface.CLI)
+DEMO_CIP_NUMBER = "+33465714242"  # ARCEP fiction block 04 65 71
+CIP_ORDER_AFTER = timedelta(minutes=32)  # after the playbook's proposal at T0+30
 
 
 def demo_settings(data_dir: Path, seed: int = DEMO_SEED, base: Settings | None = None) -> Settings:
@@ -108,10 +111,21 @@ async def _run(app: App, crisis_id: str, t0: datetime, console: Console) -> None
             while app.clock.now() < t0 + timedelta(minutes=61):
                 await asyncio.sleep(0.25)
                 _approve_when_ready(app, crisis_id)
+                _order_cip_at(app, crisis_id, t0 + CIP_ORDER_AFTER)
                 live.update(_screen(app, crisis_id, t0))
     finally:  # an error above still stops the service the way it stops normally (no hang)
         stop.set()
         await server
+
+
+def _order_cip_at(app: App, crisis_id: str, when: datetime) -> None:
+    """The demo's préfet orders the CIP after the playbook's reminder (T0+30)."""
+    if app.clock.now() < when:
+        return
+    with app.store.transaction() as tx:
+        if tx.crisis(crisis_id).t0_cip is not None:
+            return
+    app.orchestrator.activate_cip(crisis_id, DEMO_CIP_NUMBER, PREFET, authority=Authority.PREFET)
 
 
 def _approve_when_ready(app: App, crisis_id: str) -> None:

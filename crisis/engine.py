@@ -16,11 +16,13 @@ from contacts.audience import resolve_audience
 from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
 from crisis import escalation
 from crisis.model import (
+    CIP_AUTHORITY,
     SYSTEM,
     AcknowledgementReceived,
     Actor,
     ApprovalRefused,
     ApprovalRequested,
+    Authority,
     CancelPending,
     ChainEnded,
     CiavNumberSet,
@@ -139,10 +141,11 @@ class Close:
 
 @dataclass(frozen=True)
 class ActivateCip:
-    """The préfet ordered the CIP: T0 CIP, its numéro unique."""
+    """The préfet ordered the CIP: T0 CIP, its numéro unique. `authority`: the account's."""
 
     number: str
     actor: Actor
+    authority: Authority
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class CloseCip:
     """The préfet ordered the CIP closed (the crisis may go on)."""
 
     actor: Actor
+    authority: Authority
 
 
 @dataclass(frozen=True)
@@ -221,17 +225,21 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
             decision.fact(NoteAdded(text=stimulus.text), stimulus.actor)
             return decision
         case ActivateCip():
+            _delegated(stimulus.authority, "l'activation")
             if crisis.cip_number is not None:
                 raise Refused(f"la CIP est déjà activée (numéro unique {crisis.cip_number})")
-            decision.fact(CipActivated(number=stimulus.number), stimulus.actor)
-            decision.crisis_updates["cip_number"] = stimulus.number
+            ordered = CipActivated(number=stimulus.number, authority=stimulus.authority)
+            decision.fact(ordered, stimulus.actor)
+            updates: dict[str, Any] = {"cip_number": stimulus.number}
             if crisis.t0_cip is None:  # T0 CIP is the first order; a re-opening keeps it
-                decision.crisis_updates["t0_cip"] = now
-            return decision
+                updates["t0_cip"] = now
+            decision.crisis_updates.update(updates)
+            state = replace(state, crisis=crisis.model_copy(update=updates))
         case CloseCip():
+            _delegated(stimulus.authority, "la fermeture")
             if crisis.cip_number is None:
                 raise Refused("la CIP n'est pas activée")
-            decision.fact(CipClosed(), stimulus.actor)
+            decision.fact(CipClosed(authority=stimulus.authority), stimulus.actor)
             decision.crisis_updates["cip_number"] = None
             return decision
         case Record():
@@ -254,6 +262,14 @@ def _public_address(crisis: Crisis, channel: ChannelName, config: EngineConfig) 
     """The account or site a public message goes to: an exercise's own when it declares one."""
     exercise = crisis.participants.public.get(channel, ()) if crisis.participants else ()
     return exercise[0] if exercise else config.public_addresses.get(channel, channel.value)
+
+
+def _delegated(authority: Authority, what: str) -> None:
+    if authority.rank < CIP_AUTHORITY.rank:
+        raise Refused(
+            f"{what} de la CIP est un ordre du préfet : seul le directeur de cabinet ou le "
+            f"préfet peut l'enregistrer (autorité de votre compte : {authority.label})"
+        )
 
 
 def _check_recordable(crisis: Crisis, fact: Fact) -> None:
@@ -365,6 +381,8 @@ def _run_due_steps(
         if waiting:
             _hold(current, f"attend l'étape {', '.join(waiting)}", now, decision)
             continue
+        if step.action == Action.ANNOUNCE_CIP and not crisis.cip_number:
+            continue  # not due before the préfet's order: no hold, no alarm (ActivateCip runs it)
         if step.action == Action.RELAY_CIAV and not crisis.ciav_number:
             _hold(
                 current, "numéro de la CIAV non encore communiqué par le ministère", now, decision
@@ -425,7 +443,10 @@ def _trigger(
         if step.template is not None
         else None
     )
-    overdue = (now - current.due_at).total_seconds()
+    due = current.due_at
+    if step.action == Action.ANNOUNCE_CIP and state.crisis.t0_cip is not None:
+        due = max(due, state.crisis.t0_cip + step.offset)  # its clock is T0 CIP
+    overdue = (now - due).total_seconds()
     held = (now - current.held_since).total_seconds() if current.held_since else 0.0
     late = (
         overdue
@@ -661,6 +682,7 @@ def _message(
         ChannelName.SMS: text.short,
         ChannelName.X: text.short,
         ChannelName.APP: text.short,
+        ChannelName.STANDARD: text.voice,
     }.get(channel, text.long)
     rich = channel in {ChannelName.EMAIL, ChannelName.WEBSITE}
     return SendMessage(
@@ -698,6 +720,7 @@ def _context(
         "commune": crisis.commune_names.get(commune, commune) if commune else None,
         "ciav_number": crisis.ciav_number,
         "cip_number": crisis.cip_number,
+        "t0_cip_local": local(crisis.t0_cip) if crisis.t0_cip else None,
     }
 
 
@@ -733,6 +756,10 @@ def template_problems(
                 continue
             for codes, ciav in ((("42218",), None), (tuple(_SAMPLE_NAMES), "01 99 00 00 01")):
                 sample = _sample(playbook.kind, codes, ciav, at)
+                if step.action == Action.ANNOUNCE_CIP:  # runs once the CIP has its number
+                    sample = sample.model_copy(
+                        update={"cip_number": "+33 4 65 71 42 42", "t0_cip": at}
+                    )
                 try:
                     render_message(templates[step.template], _context(sample, codes[0], at, config))
                 except RenderError as exc:

@@ -30,6 +30,34 @@ class Interface(StrEnum):
     PROVIDER = "fournisseur"  # callbacks from Twilio etc.
 
 
+class Authority(StrEnum):
+    """What a person may order (their account's authority), lowest first."""
+
+    AGENT = "agent"
+    SOUS_PREFET = "sous_prefet"
+    DIRECTEUR_CABINET = "directeur_cabinet"
+    PREFET = "prefet"
+
+    @property
+    def rank(self) -> int:
+        """Order of authority: higher may order more."""
+        return list(Authority).index(self)
+
+    @property
+    def label(self) -> str:
+        """French label."""
+        return AUTHORITY_LABELS[self]
+
+
+AUTHORITY_LABELS = {
+    Authority.AGENT: "agent",
+    Authority.SOUS_PREFET: "sous-préfet",
+    Authority.DIRECTEUR_CABINET: "directeur de cabinet",
+    Authority.PREFET: "préfet",
+}
+CIP_AUTHORITY = Authority.DIRECTEUR_CABINET  # the préfet's delegation: dircab or above (50)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -279,12 +307,14 @@ class CipActivated(_Frozen):
 
     type: Literal["CipActivated"] = "CipActivated"
     number: str
+    authority: Authority | None = None  # of who ordered it (préfet's delegation)
 
 
 class CipClosed(_Frozen):
     """The préfet ordered the CIP closed: its number goes back to its usual configuration."""
 
     type: Literal["CipClosed"] = "CipClosed"
+    authority: Authority | None = None
 
 
 CipCallOutcome = Literal["repondu", "abandonne", "message", "debordement", "hors_horaires"]

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import phonenumbers
+
 from channels.base import AcknowledgementReport, ChannelName, DeliveryReport, InboundEvent
 from contacts.model import Directory
 from contacts.roster import frozen_roster
@@ -32,6 +34,7 @@ from crisis.engine import (
 from crisis.model import (
     SYSTEM,
     Actor,
+    Authority,
     CancelPending,
     CodActivated,
     ComplianceCheckpoint,
@@ -119,6 +122,8 @@ class Orchestrator:
         self.on_cancelled: Callable[[str, CancelPending], None] = lambda _cid, _c: None
         self.before_receive: Callable[[], None] = lambda: None
         self.on_closed: Callable[[str], None] = lambda _cid: None
+        # after the CIP's order or closing committed: bootstrap points or restores the number
+        self.on_cip_changed: Callable[[str], None] = lambda _cid: None
 
     # --- T0 ----------------------------------------------------------------------------------
 
@@ -263,13 +268,22 @@ class Orchestrator:
         self.handle(crisis_id, Close(actor=actor, reason=reason))
         self.on_closed(crisis_id)
 
-    def activate_cip(self, crisis_id: str, number: str, actor: Actor) -> None:
-        """Record the préfet's order to activate the CIP: T0 CIP, with its numéro unique."""
-        self.handle(crisis_id, ActivateCip(number=number, actor=actor))
+    def activate_cip(
+        self, crisis_id: str, number: str, actor: Actor, *, authority: Authority
+    ) -> None:
+        """Record the préfet's order to activate the CIP: T0 CIP, with its numéro unique.
 
-    def close_cip(self, crisis_id: str, actor: Actor) -> None:
+        Refused unless `authority` (the account's, as the interface authenticated it) holds
+        the préfet's delegation; then the announcement steps (50.1) run at once.
+        """
+        number = _e164(number)
+        self.handle(crisis_id, ActivateCip(number=number, actor=actor, authority=authority))
+        self.on_cip_changed(crisis_id)
+
+    def close_cip(self, crisis_id: str, actor: Actor, *, authority: Authority) -> None:
         """Record the préfet's order to close the CIP; the crisis goes on."""
-        self.handle(crisis_id, CloseCip(actor=actor))
+        self.handle(crisis_id, CloseCip(actor=actor, authority=authority))
+        self.on_cip_changed(crisis_id)
 
     def record(self, crisis_id: str, facts: Sequence[Fact], actor: Actor) -> None:
         """Journal plain facts (injects, media requests, CIP calls, REX lessons) in one go."""
@@ -488,6 +502,42 @@ class Orchestrator:
             message=item.message, acknowledged=done, closed=crisis.closed_at is not None
         )
 
+    def cip_crisis(self, number: str) -> Crisis | None:
+        """The open crisis whose CIP answers on this numéro unique (a call coming in)."""
+        with self.store.transaction() as tx:
+            return tx.open_cip(number)
+
+    def reading_sheet(self, crisis_id: str) -> str:
+        """What the CIP agents read out and the line's recorded information says: the latest
+        public message sent (approved, or pre-approved by the playbook), its long form when the
+        website carried it. Never a draft."""
+        with self.store.transaction() as tx:
+            crisis = tx.crisis(crisis_id)
+            sent = [
+                e.fact
+                for e in tx.journal(crisis_id, types=["DeliveryAttempted"])
+                if isinstance(e.fact, DeliveryAttempted)
+                and e.fact.channel.is_public
+                and e.fact.outcome in {"sent", "reconciled", "manual"}
+            ]
+            site = [a for a in sent if a.channel == ChannelName.WEBSITE]
+            chosen = (site or sent)[-1] if sent else None
+            item = tx.outbox_by_key(chosen.outbox_key) if chosen else None
+        if item is None:
+            return (
+                f"{crisis.kind.label.capitalize()} en cours. Les premières informations "
+                "officielles seront diffusées dès que possible."
+            )
+        return item.message.body
+
+    def warn(self, crisis_id: str, code: str, message: str) -> None:
+        """Journal a warning from an edge (a provider change that failed), even after closing."""
+        with self.store.transaction() as tx:
+            tx.crisis(crisis_id, lock=True)
+            tx.append(
+                crisis_id, [(WarningRaised(code=code, message=message), SYSTEM)], self.clock.now()
+            )
+
     def callback_refused(self, key: str | None, route: str, reason: str) -> str | None:
         """Journal a refused provider callback in the crisis its key names; returns that crisis.
 
@@ -539,6 +589,17 @@ class LinkStatus:
     message: SendMessage
     acknowledged: bool
     closed: bool
+
+
+def _e164(number: str) -> str:
+    """The numéro unique in E.164, or Refused in French."""
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        raise Refused("numéro unique illisible : indiquez-le comme +33 4 65 71 42 42")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _same_activation(existing: Crisis, request: ActivationRequest) -> None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from channels.base import ChannelName, is_loopback_host
+from crisis.model import Authority
 
 
 class _Section(BaseModel):
@@ -81,6 +82,7 @@ PROVIDERS: dict[ChannelName, frozenset[str]] = {  # the real provider each chann
     ChannelName.FACEBOOK: frozenset({"simulated", "facebook"}),
     ChannelName.WEBSITE: frozenset({"simulated", "website"}),
     ChannelName.APP: frozenset({"simulated", "webhook"}),
+    ChannelName.STANDARD: frozenset({"simulated", "twilio"}),
 }
 
 
@@ -102,6 +104,7 @@ DEFAULT_RATES = {
     ChannelName.FACEBOOK: 1.0,
     ChannelName.WEBSITE: 5.0,
     ChannelName.APP: 5.0,
+    ChannelName.STANDARD: 1.0,
 }
 
 
@@ -131,6 +134,7 @@ class PublicSettings(_Section):
     x: str = "@Prefet42"
     facebook: str = "prefet42"
     app: str = "application-mobile"
+    standard: str = "standard-prefecture"  # the switchboard whose message is updated
 
 
 class WebSettings(_Section):
@@ -178,6 +182,9 @@ class Settings(_Section):
     public: PublicSettings = PublicSettings()
     web: WebSettings = WebSettings()
     exercise: ExerciseSettings = ExerciseSettings()
+    # system accounts (login) and their authority: agent, sous_prefet, directeur_cabinet, prefet;
+    # the CIP's opening and closing are orders of the préfet (directeur_cabinet or above)
+    accounts: dict[str, Authority] = Field(default_factory=dict)
     # Real providers: each section is checked by its channel module when built (bootstrap).
     twilio: dict[str, object] | None = None
     smtp: dict[str, object] | None = None
@@ -185,6 +192,8 @@ class Settings(_Section):
     facebook: dict[str, object] | None = None
     website: dict[str, object] | None = None
     app: dict[str, object] | None = None
+    standard: dict[str, object] | None = None  # the switchboard's number (channel « standard »)
+    cip: dict[str, object] | None = None  # the CIP's numéro unique and its queue (Twilio)
 
     @field_validator("channels", mode="before")
     @classmethod

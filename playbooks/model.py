@@ -63,6 +63,7 @@ class Action(StrEnum):
     PUBLISH = "publish"  # website, social networks, mobile app
     ACTIVATE_CIP = "activate_cip"  # reminder: the préfet decides on the CIP
     RELAY_CIAV = "relay_ciav"  # publish the CIAV number (attentat)
+    ANNOUNCE_CIP = "announce_cip"  # the CIP's numéro unique, once the préfet ordered it (50.1)
 
 
 class Audience(StrEnum):
@@ -139,6 +140,7 @@ MESSAGE_ACTIONS = frozenset(
         Action.PRESS_RELEASE,
         Action.PUBLISH,
         Action.RELAY_CIAV,
+        Action.ANNOUNCE_CIP,
     }
 )
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

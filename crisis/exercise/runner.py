@@ -44,6 +44,7 @@ from crisis.exercise.media import (
 from crisis.exercise.scenario import Scenario, load_scenario
 from crisis.model import (
     Actor,
+    Authority,
     CipCallEnded,
     ExerciseAllowList,
     InjectPlayed,
@@ -295,7 +296,9 @@ class _Play:
         if self.cip_at is None:
             if now < self.t0 + timedelta(minutes=cip.at or 0):
                 return
-            self.app.orchestrator.activate_cip(self.crisis_id, cip.number, PREFET)
+            self.app.orchestrator.activate_cip(
+                self.crisis_id, cip.number, PREFET, authority=Authority.PREFET
+            )
             self.cip_at = now
             self.calls_until = now
             self.callers = CallerSimulator.for_scenario(

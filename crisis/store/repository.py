@@ -528,6 +528,26 @@ class Tx(DirectoryTx):
 
     # --- row <-> model ---------------------------------------------------------------------------
 
+    def cip_previous(self, crisis_id: str) -> dict[str, object] | None:
+        """The numéro unique's configuration saved when the CIP opened (restored at closing)."""
+        return self._row(crisis_id, lock=False).cip_previous
+
+    def set_cip_previous(self, crisis_id: str, previous: dict[str, object] | None) -> None:
+        """Keep (or forget, once restored) the numéro unique's previous configuration."""
+        self.session.execute(
+            update(CrisisRow).where(col(CrisisRow.id) == crisis_id).values(cip_previous=previous)
+        )
+
+    def open_cip(self, number: str) -> Crisis | None:
+        """The open crisis whose CIP answers on this numéro unique, if any (the latest T0)."""
+        query = (
+            select(CrisisRow)
+            .where(col(CrisisRow.cip_number) == number, col(CrisisRow.closed_at).is_(None))
+            .order_by(col(CrisisRow.t0).desc())
+        )
+        row: CrisisRow | None = self.session.execute(query).scalars().first()
+        return None if row is None else _crisis(row)
+
     def scrub_contact(self, contact_id: str) -> ScrubbedContact:
         """Erase a contact's name and addresses from closed crises (frozen roster, outbox).
 

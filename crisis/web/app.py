@@ -11,8 +11,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from channels.ack_link import AckLinkSigner
+from channels.twilio_hotline import HotlineSettings
 from crisis.bootstrap import App
 from crisis.web.ack_links import ack_link_router
+from crisis.web.cip import cip_router
 from crisis.web.webhooks import webhook_router
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,18 @@ def create_app(
     if ack_signer is not None:
         web.include_router(
             ack_link_router(app.orchestrator, ack_signer, app.settings.prefecture.name)
+        )
+    hooks = app.webhooks
+    if hooks is not None and (hooks.hotline is not None or hooks.forward_to is not None):
+        web.include_router(  # the numéro unique's line and the switchboard's message
+            cip_router(
+                app.orchestrator,
+                auth_token=twilio_auth_token,
+                public_base_url=public_base_url,
+                hotline=hooks.hotline or HotlineSettings(),
+                announcement=hooks.announcement,
+                forward_to=hooks.forward_to,
+            )
         )
     return web
 

@@ -32,13 +32,14 @@ REAL = {
     "facebook": "facebook",
     "website": "website",
     "app": "webhook",
+    "standard": "twilio",
 }
 
 
 def _uncommented(tmp_path: Path) -> dict[str, object]:
     """The example with its provider sections uncommented and every channel on its provider."""
     lines = []
-    section = re.compile(r"^# \[(twilio|smtp|x|facebook|website|app)\]$")
+    section = re.compile(r"^# \[(twilio|smtp|x|facebook|website|app|standard|cip|accounts)\]$")
     for raw in EXAMPLE.read_text(encoding="utf-8").splitlines():
         setting = section.match(raw) or re.match(r"^# [a-z_]+ = ", raw)
         lines.append(raw[2:] if setting else raw)

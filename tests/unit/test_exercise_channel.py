@@ -25,6 +25,7 @@ EXERCISE_ACCOUNTS = {
     ChannelName.FACEBOOK: ["prefecture-loire-exercice"],
     ChannelName.WEBSITE: ["https://exercice.loire.example.fr/"],
     ChannelName.APP: ["app-exercice"],
+    ChannelName.STANDARD: ["standard-exercice"],
 }
 ALLOWED_ADDRESS = {
     ChannelName.VOICE: "06 39 98 12 01",  # national form: normalised before comparing
@@ -34,6 +35,7 @@ ALLOWED_ADDRESS = {
     ChannelName.FACEBOOK: "prefecture-loire-exercice",
     ChannelName.WEBSITE: "https://exercice.loire.example.fr",
     ChannelName.APP: "app-exercice",
+    ChannelName.STANDARD: "standard-exercice",
 }
 REFUSED_ADDRESS = {
     ChannelName.VOICE: OUTSIDER_MOBILE,
@@ -43,6 +45,7 @@ REFUSED_ADDRESS = {
     ChannelName.FACEBOOK: "prefecture.loire",
     ChannelName.WEBSITE: "https://www.loire.gouv.fr",
     ChannelName.APP: "loire-alerte-officielle",
+    ChannelName.STANDARD: "standard-prefecture",
 }
 
 

@@ -113,6 +113,7 @@ def _context(kind: EventKind, communes: list[str], *, numbers: bool) -> dict[str
         "commune": communes[0] if communes else None,
         "ciav_number": "01 99 00 12 34" if numbers else None,
         "cip_number": "04 65 71 56 78" if numbers else None,
+        "t0_cip_local": "02h40" if numbers else None,
     }
 
 

@@ -1,0 +1,524 @@
+"""Twilio webhooks of the CIP's numéro unique and of the switchboard's announcement.
+
+    POST /webhooks/twilio/standard          the switchboard: the announcement, then <Dial>
+    POST /webhooks/twilio/cip/voice         a call to the numéro unique (its voice_url)
+    POST /webhooks/twilio/cip/wait          Enqueue waitUrl: position, hold music
+    POST /webhooks/twilio/cip/after-queue   Enqueue action: the caller left the queue
+    POST /webhooks/twilio/cip/voicemail     Record action: a message was left
+    POST /webhooks/twilio/cip/agent         an agent's phone: take the next caller
+    POST /webhooks/twilio/cip/connected     Queue url: the caller is put through to an agent
+    POST /webhooks/twilio/cip/status        call status callback: one CipCallEnded per call
+
+All are signed (X-Twilio-Signature, checked like crisis/web/webhooks.py against the public
+URL; 403 otherwise). The calls in progress (queue length, agents in a call) are tracked in
+memory by `CipLineState`, keyed by CallSid; each call ends as ONE CipCallEnded fact in the
+crisis's main courante. Callers' numbers are never logged nor journaled: agents are named by
+their directory id, calls by their CallSid.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request, Response
+from twilio.twiml.voice_response import VoiceResponse
+
+from channels.switchboard import STANDARD_PATH
+from channels.twilio_callbacks import DEFAULT_VOICE, LANGUAGE
+from channels.twilio_hotline import (
+    EMERGENCY,
+    INFO_INTRO,
+    SAY_LIMIT,
+    WELCOME,
+    CallRoute,
+    HotlineSettings,
+    QueueDecision,
+    after_queue_twiml,
+    agent_dial_twiml,
+    connected_twiml,
+    greeting_twiml,
+    hotline_urls,
+    out_of_hours_twiml,
+    overflow_twiml,
+    voicemail_saved_twiml,
+    wait_twiml,
+)
+from contacts.model import Role
+from crisis.engine import Refused
+from crisis.model import Actor, CipCallEnded, CipCallOutcome, Crisis, Interface
+from crisis.service import Orchestrator
+from crisis.web.webhooks import XML, TwilioWebhooks
+
+__all__ = [
+    "CIP_PATH",
+    "STANDARD_PATH",
+    "CallTrack",
+    "CipLineState",
+    "CipWebhooks",
+    "cip_router",
+    "queue_name",
+]
+
+log = logging.getLogger(__name__)
+
+CIP_PATH = "/webhooks/twilio/cip"
+TWILIO = Actor(name="twilio", interface=Interface.PROVIDER)
+NO_AGENT = "Aucun agent de la cellule n'est attendu sur ce poste. Au revoir."
+STANDARD_UNAVAILABLE = (
+    "Le standard de la préfecture ne peut pas prendre votre appel pour le moment. "
+    "Merci de rappeler ultérieurement. Au revoir."
+)
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+BRIDGED = frozenset({"bridged", "bridging-in-process"})
+TO_VOICEMAIL = frozenset({"leave", "queue-full", "error", "system-error"})
+_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def queue_name(hotline: HotlineSettings, crisis_id: str) -> str:
+    """The crisis's Twilio queue: `{queue_name}-{crisis id}` (64 characters at most)."""
+    return _QUEUE_UNSAFE.sub("-", f"{hotline.queue_name}-{crisis_id}")[:64]
+
+
+def _number(params: dict[str, str], name: str) -> float | None:
+    try:
+        value = float(params.get(name, ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """The text in pieces short enough for one <Say>, cut between words."""
+    rest = " ".join(text.split())
+    while len(rest) > SAY_LIMIT:
+        cut = rest.rfind(" ", 0, SAY_LIMIT)
+        cut = cut if cut > 0 else SAY_LIMIT
+        yield rest[:cut]
+        rest = rest[cut:].strip()
+    if rest:
+        yield rest
+
+
+def _with_information(twiml: str, info: str, voice: str) -> str:
+    """`twiml` preceded by the welcome, the emergency number and the information of the
+    moment (an overflowing line still tells callers what the préfecture says)."""
+    root = ET.fromstring(twiml)  # noqa: S314 - built here by twilio's own classes
+    texts = [WELCOME, EMERGENCY]
+    if info.strip():
+        texts += [INFO_INTRO, *_pieces(info)]
+    for index, text in enumerate(texts):
+        say = ET.Element("Say", {"language": LANGUAGE, "voice": voice})
+        say.text = text
+        root.insert(index, say)
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
+
+
+# --- calls in progress -------------------------------------------------------------------------
+
+
+@dataclass
+class CallTrack:
+    """One caller's call on the numéro unique, from the greeting to its status callback."""
+
+    crisis_id: str
+    started_at: datetime
+    route: CallRoute
+    in_queue: bool = False
+    queue_time_s: float | None = None  # Twilio's QueueTime (seconds) once out of the queue
+    queue_result: str = ""
+    connected_at: datetime | None = None
+    agent_id: str | None = None
+    message: bool = False  # a voicemail was recorded
+
+    def outcome(self) -> CipCallOutcome:
+        """How the call ended, for the CIP figures."""
+        if self.message:
+            return "message"
+        if self.connected_at is not None or self.queue_result in BRIDGED:
+            return "repondu"
+        if self.route == CallRoute.OVERFLOW or self.queue_result in TO_VOICEMAIL:
+            return "debordement"
+        if self.route == CallRoute.OUT_OF_HOURS:
+            return "hors_horaires"
+        return "abandonne"
+
+
+class CipLineState:
+    """The numéro unique's calls in progress, in memory (lost on restart: a call then ends
+    with what its status callback alone says). Keyed by CallSid."""
+
+    def __init__(self, remember: int = 10_000, stale_after_s: float = 4 * 3600) -> None:
+        self.calls: dict[str, CallTrack] = {}
+        self.agent_calls: dict[str, tuple[str, str | None]] = {}  # sid -> (crisis, agent id)
+        self._journaled: set[str] = set()
+        self._order: deque[str] = deque()
+        self._remember = remember
+        self._stale_after = timedelta(seconds=stale_after_s)
+
+    def prune(self, now: datetime) -> None:
+        """Forget calls whose end never came (no status callback configured, lost request):
+        they would otherwise fill the queue forever."""
+        stale = [sid for sid, c in self.calls.items() if now - c.started_at > self._stale_after]
+        for sid in stale:
+            del self.calls[sid]
+        while len(self.agent_calls) > self._remember:
+            del self.agent_calls[next(iter(self.agent_calls))]
+
+    def queue_length(self, crisis_id: str) -> int:
+        """Callers waiting in the crisis's queue."""
+        return sum(1 for c in self.calls.values() if c.crisis_id == crisis_id and c.in_queue)
+
+    def busy(self, crisis_id: str) -> set[str]:
+        """Agents of the crisis now talking to a caller."""
+        return {
+            c.agent_id
+            for c in self.calls.values()
+            if c.crisis_id == crisis_id and c.agent_id is not None and c.connected_at is not None
+        }
+
+    def was_journaled(self, call_sid: str) -> bool:
+        """Whether this call's CipCallEnded was already recorded by this process."""
+        return call_sid in self._journaled
+
+    def journaled(self, call_sid: str) -> None:
+        """The call's fact is in the journal: forget the call, remember its sid (bounded)."""
+        self.calls.pop(call_sid, None)
+        if call_sid in self._journaled:
+            return
+        self._journaled.add(call_sid)
+        self._order.append(call_sid)
+        while len(self._order) > self._remember:
+            self._journaled.discard(self._order.popleft())
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+class CipWebhooks(TwilioWebhooks):
+    """The handlers of the numéro unique and of the switchboard (signature check inherited)."""
+
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        *,
+        auth_token: str | None,
+        public_base_url: str,
+        hotline: HotlineSettings,
+        announcement: Callable[[], str | None] | None,
+        forward_to: str | None,
+        voice: str = DEFAULT_VOICE,
+        state: CipLineState | None = None,
+    ) -> None:
+        super().__init__(orchestrator, auth_token=auth_token, public_base_url=public_base_url)
+        self.hotline = hotline
+        self.urls = hotline_urls(self.base)
+        self.connected_url = f"{self.base}{CIP_PATH}/connected"
+        self.announcement = announcement
+        self.forward_to = forward_to
+        self.tts_voice = voice
+        self.state = state or CipLineState()
+
+    def __repr__(self) -> str:
+        return f"CipWebhooks(public_base_url={self.base!r})"
+
+    # --- switchboard ---------------------------------------------------------------------
+
+    async def standard(self, request: Request) -> Response:
+        """The switchboard's number: the current announcement, then the usual standard."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        text = self.announcement() if self.announcement is not None else None
+        response = VoiceResponse()
+        for piece in _pieces(text or ""):
+            response.say(piece, voice=self.tts_voice, language=LANGUAGE)
+        if self.forward_to:
+            response.dial(self.forward_to)
+        else:
+            response.say(STANDARD_UNAVAILABLE, voice=self.tts_voice, language=LANGUAGE)
+            response.hangup()
+        return Response(str(response), media_type=XML)
+
+    # --- caller's side ---------------------------------------------------------------------
+
+    async def caller(self, request: Request) -> Response:
+        """A new call on the numéro unique: greeting, information, queue or voicemail."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        crisis = self.orchestrator.cip_crisis(params.get("To", ""))
+        if crisis is None:
+            log.info("appel sur un numéro unique sans CIP active : message de fermeture")
+            return Response(out_of_hours_twiml("", voice=self.tts_voice), media_type=XML)
+        now = self.orchestrator.clock.now()
+        sid = params.get("CallSid", "")
+        self.state.prune(now)
+        track = self.state.calls.get(sid)
+        if track is None or track.crisis_id != crisis.id:
+            decision = QueueDecision.decide(
+                on_duty=_agents(crisis),
+                busy=self.state.busy(crisis.id),
+                queue_length=self.state.queue_length(crisis.id),
+                max_queue=self.hotline.max_queue,
+                open_now=self.hotline.is_open(now),
+            )
+            track = CallTrack(crisis_id=crisis.id, started_at=now, route=decision.route)
+            if sid:
+                self.state.calls[sid] = track
+            log.info("CIP %s : appel %s, %s", crisis.id, sid, decision.reason)
+        info = self.orchestrator.reading_sheet(crisis.id)
+        if track.route == CallRoute.OVERFLOW:
+            overflow = overflow_twiml(
+                self.urls.voicemail, max_length_s=self.hotline.voicemail_max_s, voice=self.tts_voice
+            )
+            return Response(_with_information(overflow, info, self.tts_voice), media_type=XML)
+        track.in_queue = track.route == CallRoute.ENQUEUE
+        twiml = greeting_twiml(
+            info,
+            queue_name(self.hotline, crisis.id),
+            self.urls.wait,
+            self.urls.after_queue,
+            open_now=track.route == CallRoute.ENQUEUE,
+            voice=self.tts_voice,
+            voicemail_url=self.urls.voicemail,
+            voicemail_max_s=self.hotline.voicemail_max_s,
+        )
+        return Response(twiml, media_type=XML)
+
+    async def wait(self, request: Request) -> Response:
+        """While waiting: position, average wait, hold music; too long: leave the queue."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        position = int(_number(params, "QueuePosition") or 0)
+        average = _number(params, "AvgQueueTime")
+        waited = _number(params, "QueueTime") or 0.0
+        twiml = wait_twiml(
+            position,
+            None if average is None else int(average),
+            self.hotline.hold_music_url,
+            queue_time_s=int(waited),
+            max_wait_s=self.hotline.max_wait_s,
+            voice=self.tts_voice,
+        )
+        return Response(twiml, media_type=XML)
+
+    async def after_queue(self, request: Request) -> Response:
+        """The caller left the queue (QueueResult): goodbye, voicemail or nothing."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        result = params.get("QueueResult", "").strip().lower()
+        track = self.state.calls.get(params.get("CallSid", ""))
+        if track is not None:
+            track.in_queue = False
+            track.queue_result = result
+            waited = _number(params, "QueueTime")
+            if waited is not None:
+                track.queue_time_s = waited
+        twiml = after_queue_twiml(
+            result,
+            self.urls.voicemail,
+            max_length_s=self.hotline.voicemail_max_s,
+            voice=self.tts_voice,
+        )
+        return Response(twiml, media_type=XML)
+
+    async def voicemail(self, request: Request) -> Response:
+        """A message was recorded: journaled at once as the call's outcome "message"."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        sid = params.get("CallSid", "")
+        recorded = params.get("RecordingUrl", "") or (_number(params, "RecordingDuration") or 0)
+        track = self._track(sid, params)
+        if track is not None and recorded:
+            track.message = True
+            track.in_queue = False
+            self._journal(sid, track, params)
+        return Response(voicemail_saved_twiml(voice=self.tts_voice), media_type=XML)
+
+    async def connected(self, request: Request) -> Response:
+        """An agent takes the caller (the Queue noun's url, fetched for the caller)."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        track = self.state.calls.get(params.get("CallSid", ""))
+        if track is not None:
+            track.in_queue = False
+            track.connected_at = self.orchestrator.clock.now()
+            waited = _number(params, "QueueTime")
+            if waited is not None:
+                track.queue_time_s = waited
+            agent = self.state.agent_calls.get(params.get("DequeingCallSid", ""))
+            if agent is not None:
+                track.agent_id = agent[1]
+        return Response(connected_twiml(voice=self.tts_voice), media_type=XML)
+
+    # --- agent's side ----------------------------------------------------------------------
+
+    async def agent(self, request: Request) -> Response:
+        """An agent's phone (a call from or to the numéro unique): <Dial><Queue>."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        sides = (params.get("From", ""), params.get("To", ""))
+        crisis = next(
+            (c for c in (self.orchestrator.cip_crisis(n) for n in sides if n) if c is not None),
+            None,
+        )
+        if crisis is None:
+            closed = VoiceResponse()
+            closed.say(NO_AGENT, voice=self.tts_voice, language=LANGUAGE)
+            closed.hangup()
+            return Response(str(closed), media_type=XML)
+        agent_id = _agent_id(crisis, sides)
+        sid = params.get("CallSid", "")
+        if sid:
+            self.state.agent_calls[sid] = (crisis.id, agent_id)
+            self.state.prune(self.orchestrator.clock.now())
+        log.info("CIP %s : agent %s prend un appel", crisis.id, agent_id or "non identifié")
+        twiml = agent_dial_twiml(
+            queue_name(self.hotline, crisis.id), voice=self.tts_voice, caller_url=self.connected_url
+        )
+        return Response(twiml, media_type=XML)
+
+    # --- end of a call ------------------------------------------------------------------------
+
+    async def call_ended(self, request: Request) -> Response:
+        """A call's status: when a caller's call has ended, ONE CipCallEnded is journaled."""
+        params = await self._checked(request, None)
+        if isinstance(params, Response):
+            return params
+        sid = params.get("CallSid", "")
+        if params.get("CallStatus", "").strip().lower() not in ENDED or not sid:
+            return Response(status_code=204)
+        if sid in self.state.agent_calls:
+            del self.state.agent_calls[sid]
+            return Response(status_code=204)
+        track = self._track(sid, params)
+        if track is not None:
+            self._journal(sid, track, params)
+        return Response(status_code=204)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _track(self, sid: str, params: dict[str, str]) -> CallTrack | None:
+        """The call's track; rebuilt from the called number when this process never saw the
+        call (restart): then its route is unknown and only the status decides the outcome."""
+        track = self.state.calls.get(sid)
+        if track is not None or not sid:
+            return track
+        crisis = self.orchestrator.cip_crisis(params.get("To", ""))
+        if crisis is None:
+            return None
+        now = self.orchestrator.clock.now()
+        duration = _number(params, "CallDuration") or 0.0
+        track = CallTrack(
+            crisis_id=crisis.id,
+            started_at=now - timedelta(seconds=duration),
+            route=CallRoute.ENQUEUE,
+        )
+        self.state.calls[sid] = track
+        return track
+
+    def _journal(self, sid: str, track: CallTrack, params: dict[str, str]) -> None:
+        """Record the call's CipCallEnded unless this process or the journal has it."""
+        if self.state.was_journaled(sid):
+            return
+        already = any(
+            isinstance(e.fact, CipCallEnded) and e.fact.call_id == sid
+            for e in self.orchestrator.journal(track.crisis_id)
+        )
+        if already:
+            self.state.journaled(sid)
+            return
+        now = self.orchestrator.clock.now()
+        outcome = track.outcome()
+        waited = track.queue_time_s
+        if waited is None:
+            waited = _number(params, "QueueTime") or 0.0
+        talked = 0.0
+        if outcome == "repondu":
+            duration = _number(params, "CallDuration")
+            if track.connected_at is not None:
+                before = (track.connected_at - track.started_at).total_seconds()
+                talked = (
+                    duration - before
+                    if duration is not None
+                    else (now - track.connected_at).total_seconds()
+                )
+            elif duration is not None:
+                talked = duration - waited
+        fact = CipCallEnded(
+            call_id=sid,
+            outcome=outcome,
+            started_at=track.started_at,
+            waited_seconds=max(0.0, waited),
+            talked_seconds=max(0.0, talked),
+            agent_id=track.agent_id,
+        )
+        # check, record and mark run without yielding to the event loop: a second callback
+        # for the same call waits for this one and finds it journaled
+        try:
+            self.orchestrator.record(track.crisis_id, [fact], TWILIO)
+        except Refused as refused:
+            log.warning("CIP %s : appel %s non journalisé (%s)", track.crisis_id, sid, refused)
+            self.state.journaled(sid)
+            return
+        self.state.journaled(sid)
+        log.info("CIP %s : appel %s terminé (%s)", track.crisis_id, sid, outcome)
+
+
+def _agents(crisis: Crisis) -> Collection[str]:
+    """The CIP agents on duty: the crisis roster's AGENT_CIP contacts."""
+    return {c.id for c in crisis.roster if c.role == Role.AGENT_CIP}
+
+
+def _agent_id(crisis: Crisis, numbers: Collection[str]) -> str | None:
+    """The roster's CIP agent one of these numbers belongs to (compared, never logged)."""
+    wanted = {n for n in numbers if n}
+    for contact in crisis.roster:
+        if contact.role == Role.AGENT_CIP and {contact.mobile, contact.landline} & wanted:
+            return contact.id
+    return None
+
+
+def cip_router(
+    orchestrator: Orchestrator,
+    *,
+    auth_token: str | None,
+    public_base_url: str,
+    hotline: HotlineSettings,
+    announcement: Callable[[], str | None] | None,
+    forward_to: str | None,
+    voice: str = DEFAULT_VOICE,
+    state: CipLineState | None = None,
+) -> APIRouter:
+    """The numéro unique's and the switchboard's routes, bound to the orchestrator."""
+    hooks = CipWebhooks(
+        orchestrator,
+        auth_token=auth_token,
+        public_base_url=public_base_url,
+        hotline=hotline,
+        announcement=announcement,
+        forward_to=forward_to,
+        voice=voice,
+        state=state,
+    )
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route(STANDARD_PATH, hooks.standard, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/voice", hooks.caller, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/wait", hooks.wait, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/after-queue", hooks.after_queue, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/voicemail", hooks.voicemail, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/connected", hooks.connected, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/agent", hooks.agent, methods=["POST"])
+    router.add_api_route(f"{CIP_PATH}/status", hooks.call_ended, methods=["POST"])
+    return router
