@@ -35,13 +35,12 @@ from channels.base import (
     TimeSource,
 )
 from channels.twilio_common import (
-    ADVICE,
     E164,
-    ENV_AUTH_TOKEN,
-    TwilioCredentials,
     TwilioSettings,
+    callback_problems,
     is_loopback_url,
 )
+from channels.twilio_hotline import STANDARD_PATH
 from channels.twilio_numbers import NumberConfig, NumberConfigError, TwilioNumbers
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-STANDARD_PATH = "/webhooks/twilio/standard"
 STATE_FILE = "standard.json"
 MAX_KEYS = 500  # idempotency keys remembered for lookup (a crisis sends a handful)
 BY_HAND = (
@@ -362,24 +360,10 @@ def check_switchboard(
         )
     elif settings.state_dir.exists() and not settings.state_dir.is_dir():
         problems.append(f"standard.state_dir ({settings.state_dir}) n'est pas un répertoire")
-    try:
-        credentials = TwilioCredentials.from_env(env)
-    except ChannelConfigError as exc:
-        problems.append(str(exc))
-    else:
-        if credentials.webhook_token is None:
-            problems.append(
-                f"{ENV_AUTH_TOKEN} absent : les appels reçus par le standard ne peuvent pas "
-                "être authentifiés et seront refusés"
-            )
-    if not twilio_settings.public_base_url:
-        problems.append(
-            "twilio.public_base_url manquant : Twilio ne saurait pas où demander l'annonce du "
-            "standard"
-        )
-    elif is_loopback_url(twilio_settings.public_base_url):
-        problems.append(
-            f"{ADVICE}twilio.public_base_url n'est joignable que depuis cette machine : les "
-            "appels du standard ne pourront pas être accueillis (adresse de test)"
-        )
+    problems += callback_problems(
+        twilio_settings,
+        env,
+        refused="les appels reçus par le standard",
+        purpose="l'annonce du standard",
+    )
     return problems

@@ -274,13 +274,12 @@ class IssuedSids:
 ADVICE = "avertissement : "
 
 
-def check_twilio(
-    settings: TwilioSettings, env: Mapping[str, str], *, uses_voice: bool, uses_sms: bool
+def callback_problems(
+    settings: TwilioSettings, env: Mapping[str, str], *, refused: str, purpose: str
 ) -> list[str]:
-    """Configuration problems in French, found without sending anything. Entries starting
-    with ADVICE ("avertissement : ") do not stop a channel from working as configured."""
-    if not uses_voice and not uses_sms:
-        return []
+    """What stops Twilio from calling the orchestrator back (French): credentials, the auth
+    token that checks signatures, a public address reachable from the internet. `refused`:
+    what would be refused without the token; `purpose`: what Twilio fetches there."""
     problems: list[str] = []
     try:
         credentials = TwilioCredentials.from_env(env)
@@ -289,20 +288,36 @@ def check_twilio(
     else:
         if credentials.webhook_token is None:
             problems.append(
-                f"{ENV_AUTH_TOKEN} absent : les rappels de Twilio (accusés de réception, "
-                "« tapez 1 ») ne peuvent pas être authentifiés et seront refusés"
+                f"{ENV_AUTH_TOKEN} absent : {refused} ne peuvent pas être authentifiés et "
+                "seront refusés"
             )
     if not settings.public_base_url:
         problems.append(
             "twilio.public_base_url manquant : adresse https publique de l'orchestrateur, "
-            "que Twilio appelle pour le message vocal et les accusés de réception"
+            f"que Twilio appelle pour {purpose}"
         )
     elif is_loopback_url(settings.public_base_url):
         problems.append(
             f"{ADVICE}twilio.public_base_url ({settings.public_base_url}) n'est joignable "
-            "que depuis cette machine : Twilio ne pourra ni lire le message vocal ni "
-            "transmettre les accusés de réception (adresse de test uniquement)"
+            f"que depuis cette machine : Twilio ne pourra pas appeler l'orchestrateur pour "
+            f"{purpose} (adresse de test uniquement)"
         )
+    return problems
+
+
+def check_twilio(
+    settings: TwilioSettings, env: Mapping[str, str], *, uses_voice: bool, uses_sms: bool
+) -> list[str]:
+    """Configuration problems in French, found without sending anything. Entries starting
+    with ADVICE ("avertissement : ") do not stop a channel from working as configured."""
+    if not uses_voice and not uses_sms:
+        return []
+    problems = callback_problems(
+        settings,
+        env,
+        refused="les rappels de Twilio (accusés de réception, « tapez 1 »)",
+        purpose="le message vocal et les accusés de réception",
+    )
     if is_loopback_url(settings.api_base_url):
         problems.append(
             f"{ADVICE}twilio.api_base_url ({settings.api_base_url}) désigne un simulateur local : "

@@ -24,6 +24,7 @@ from channels.twilio_callbacks import DEFAULT_VOICE, LANGUAGE
 from channels.twilio_common import E164
 
 __all__ = [
+    "STANDARD_PATH",
     "CallRoute",
     "HotlineSettings",
     "HotlineUrls",
@@ -41,6 +42,7 @@ __all__ = [
     "wait_twiml",
 ]
 
+STANDARD_PATH = "/webhooks/twilio/standard"  # the switchboard's announcement (TwiML route)
 SAY_LIMIT = 3_000  # Twilio refuses a <Say> over 4,096 characters: longer texts are split
 
 WELCOME = "Bonjour, vous êtes en relation avec la cellule d'information du public de la préfecture."

@@ -12,14 +12,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from channels.base import ChannelConfigError, DeliveryFailed
+from channels.base import DeliveryFailed
 from channels.twilio_common import (
-    ADVICE,
     E164,
-    ENV_AUTH_TOKEN,
     ClientFactory,
     TwilioCredentials,
     TwilioSettings,
+    callback_problems,
     in_thread,
     is_loopback_url,
     make_client,
@@ -323,24 +322,10 @@ def check_hotline_number(
         problems.append("numéro unique de la CIP non configuré (numéro Twilio de la préfecture)")
     elif not E164.match(number):
         problems.append("numéro unique de la CIP mal formé (format international E.164 attendu)")
-    try:
-        credentials = TwilioCredentials.from_env(env)
-    except ChannelConfigError as exc:
-        problems.append(str(exc))
-    else:
-        if credentials.webhook_token is None:
-            problems.append(
-                f"{ENV_AUTH_TOKEN} absent : les appels reçus sur le numéro unique ne peuvent pas "
-                "être authentifiés et seront refusés"
-            )
-    if not settings.public_base_url:
-        problems.append(
-            "twilio.public_base_url manquant : Twilio ne saurait pas où demander l'accueil "
-            "des appels du numéro unique"
-        )
-    elif is_loopback_url(settings.public_base_url):
-        problems.append(
-            f"{ADVICE}twilio.public_base_url n'est joignable que depuis cette machine : les "
-            "appels du numéro unique ne pourront pas être accueillis (adresse de test)"
-        )
+    problems += callback_problems(
+        settings,
+        env,
+        refused="les appels reçus sur le numéro unique",
+        purpose="l'accueil des appels du numéro unique",
+    )
     return problems

@@ -38,7 +38,15 @@ from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
 from crisis.engine import Refused, sms_texts, template_problems
 from crisis.journal import verify
-from crisis.model import AcknowledgementReceived, Actor, Interface, JournalEntry, Mode, Verdict
+from crisis.model import (
+    NOT_YET,
+    AcknowledgementReceived,
+    Actor,
+    Interface,
+    JournalEntry,
+    Mode,
+    Verdict,
+)
 from crisis.runtime import serve
 from crisis.service import ActivationError, ActivationRequest
 from crisis.settings import SettingsError
@@ -49,7 +57,7 @@ from playbooks.loader import (
     default_templates_dir,
     load_library,
 )
-from playbooks.model import Action, EventKind
+from playbooks.model import EventKind
 
 app = typer.Typer(
     help="Orchestrateur de communication d'urgence (Qual-e-pref, module 7).", no_args_is_help=True
@@ -206,11 +214,10 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
         table.add_column("échéance")
         table.add_column("état")
         for s in pending:
-            cip = crisis.plan.step(s.step_id).step.action == Action.ANNOUNCE_CIP
             table.add_row(
                 s.step_id,
                 "dès l'ordre d'activer la CIP"
-                if cip and crisis.t0_cip is None
+                if s.due_at == NOT_YET
                 else f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
                 s.hold_reason or "prévue",
             )

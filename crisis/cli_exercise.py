@@ -328,17 +328,16 @@ def _journal(config: Path | None, crisis_id: str) -> tuple[list[JournalEntry], s
     return entries, settings.prefecture.name, settings.prefecture.timezone, application.clock.now()
 
 
-@report_app.command("rex")
-def report_rex(
+def _report(
+    writer: Callable[..., list[Path]],
+    config: Path | None,
     crisis_id: str,
-    output: OutOption = Path("rapports"),
-    formats: FormatOption = None,
-    config: ConfigOption = None,
+    output: Path,
+    formats: list[str] | None,
 ) -> None:
-    """Le retour d'expérience (REX) d'un événement ou d'un exercice, tiré de la main courante."""
     entries, prefecture, tz, now = _journal(config, crisis_id)
     with _progress() as progress:
-        paths = write_rex(
+        paths = writer(
             entries,
             now,
             output,
@@ -348,6 +347,17 @@ def report_rex(
             progress=progress,
         )
     _written(paths)
+
+
+@report_app.command("rex")
+def report_rex(
+    crisis_id: str,
+    output: OutOption = Path("rapports"),
+    formats: FormatOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Le retour d'expérience (REX) d'un événement ou d'un exercice, tiré de la main courante."""
+    _report(write_rex, config, crisis_id, output, formats)
 
 
 @report_app.command("compliance")
@@ -358,18 +368,7 @@ def report_compliance(
     config: ConfigOption = None,
 ) -> None:
     """Le rapport de conformité (verdict de la première heure) sur une page, pour l'auditeur."""
-    entries, prefecture, tz, now = _journal(config, crisis_id)
-    with _progress() as progress:
-        paths = write_compliance(
-            entries,
-            now,
-            output,
-            prefecture=prefecture,
-            timezone=tz,
-            formats=formats or ("html", "pdf", "md"),
-            progress=progress,
-        )
-    _written(paths)
+    _report(write_compliance, config, crisis_id, output, formats)
 
 
 def training_rows(directory: Directory, on: date) -> list[TrainingRow]:

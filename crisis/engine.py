@@ -17,6 +17,7 @@ from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
 from crisis import escalation
 from crisis.model import (
     CIP_AUTHORITY,
+    NOT_YET,
     SYSTEM,
     AcknowledgementReceived,
     Actor,
@@ -225,16 +226,7 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
             decision.fact(NoteAdded(text=stimulus.text), stimulus.actor)
             return decision
         case ActivateCip():
-            _delegated(stimulus.authority, "l'activation")
-            if crisis.cip_number is not None:
-                raise Refused(f"la CIP est déjà activée (numéro unique {crisis.cip_number})")
-            ordered = CipActivated(number=stimulus.number, authority=stimulus.authority)
-            decision.fact(ordered, stimulus.actor)
-            updates: dict[str, Any] = {"cip_number": stimulus.number}
-            if crisis.t0_cip is None:  # T0 CIP is the first order; a re-opening keeps it
-                updates["t0_cip"] = now
-            decision.crisis_updates.update(updates)
-            state = replace(state, crisis=crisis.model_copy(update=updates))
+            state = _activate_cip(state, stimulus, now, decision)
         case CloseCip():
             _delegated(stimulus.authority, "la fermeture")
             if crisis.cip_number is None:
@@ -262,6 +254,34 @@ def _public_address(crisis: Crisis, channel: ChannelName, config: EngineConfig) 
     """The account or site a public message goes to: an exercise's own when it declares one."""
     exercise = crisis.participants.public.get(channel, ()) if crisis.participants else ()
     return exercise[0] if exercise else config.public_addresses.get(channel, channel.value)
+
+
+def _activate_cip(
+    state: CrisisState, order: ActivateCip, now: datetime, decision: Decision
+) -> CrisisState:
+    """T0 CIP: the order journaled, the number kept, the announcements' clock started."""
+    crisis = state.crisis
+    _delegated(order.authority, "l'activation")
+    if crisis.cip_number is not None:
+        raise Refused(f"la CIP est déjà activée (numéro unique {crisis.cip_number})")
+    decision.fact(CipActivated(number=order.number, authority=order.authority), order.actor)
+    updates: dict[str, Any] = {"cip_number": order.number}
+    if crisis.t0_cip is None:  # T0 CIP is the first order; a re-opening keeps it
+        updates["t0_cip"] = now
+    decision.crisis_updates.update(updates)
+    for current in state.steps:  # the announcements' clock starts now (T0 CIP)
+        planned = crisis.plan.step(current.step_id).step
+        if planned.action == Action.ANNOUNCE_CIP and current.status != StepStatus.DONE:
+            decision.steps[current.step_id] = current.model_copy(
+                update={"due_at": now + planned.offset}
+            )
+    return replace(state, crisis=crisis.model_copy(update=updates))
+
+
+def initial_due(planned: PlannedStep) -> datetime:
+    """A step's due time when the crisis is recorded: the planned one, except for the CIP's
+    announcements, which fall due only once the préfet orders the CIP (from T0 CIP)."""
+    return NOT_YET if planned.step.action == Action.ANNOUNCE_CIP else planned.due_at
 
 
 def _delegated(authority: Authority, what: str) -> None:
@@ -374,15 +394,14 @@ def _run_due_steps(
             continue
         planned = crisis.plan.step(current.step_id)
         if current.due_at > now:
-            decision.wakeups.append(current.due_at)
+            if current.due_at != NOT_YET:
+                decision.wakeups.append(current.due_at)
             continue
         step = planned.step
         waiting = [d for d in step.depends_on if d not in done]
         if waiting:
             _hold(current, f"attend l'étape {', '.join(waiting)}", now, decision)
             continue
-        if step.action == Action.ANNOUNCE_CIP and not crisis.cip_number:
-            continue  # not due before the préfet's order: no hold, no alarm (ActivateCip runs it)
         if step.action == Action.RELAY_CIAV and not crisis.ciav_number:
             _hold(
                 current, "numéro de la CIAV non encore communiqué par le ministère", now, decision
@@ -443,10 +462,7 @@ def _trigger(
         if step.template is not None
         else None
     )
-    due = current.due_at
-    if step.action == Action.ANNOUNCE_CIP and state.crisis.t0_cip is not None:
-        due = max(due, state.crisis.t0_cip + step.offset)  # its clock is T0 CIP
-    overdue = (now - due).total_seconds()
+    overdue = (now - current.due_at).total_seconds()
     held = (now - current.held_since).total_seconds() if current.held_since else 0.0
     late = (
         overdue

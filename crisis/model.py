@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -559,6 +559,11 @@ class OutboxItem(_Frozen):
     state: OutboxState
     attempts: int
     provider_id: str | None = None
+
+
+# the due time of a step that waits for an order (the CIP's announcement): never reached until
+# the order gives the real one; no alarm is armed for it
+NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class StepStatus(StrEnum):

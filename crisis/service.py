@@ -30,6 +30,7 @@ from crisis.engine import (
     Stimulus,
     Tick,
     decide,
+    initial_due,
 )
 from crisis.model import (
     SYSTEM,
@@ -139,7 +140,9 @@ class Orchestrator:
         crisis = self._new_crisis(request, key, now)
         try:
             with self.store.transaction() as tx:
-                steps = [StepState(step_id=p.step.id, due_at=p.due_at) for p in crisis.plan.steps]
+                steps = [
+                    StepState(step_id=p.step.id, due_at=initial_due(p)) for p in crisis.plan.steps
+                ]
                 tx.insert_crisis(crisis, steps)
                 tx.append(
                     crisis.id,

@@ -29,12 +29,12 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request, Response
 from twilio.twiml.voice_response import VoiceResponse
 
-from channels.switchboard import STANDARD_PATH
 from channels.twilio_callbacks import DEFAULT_VOICE, LANGUAGE
 from channels.twilio_hotline import (
     EMERGENCY,
     INFO_INTRO,
     SAY_LIMIT,
+    STANDARD_PATH,
     WELCOME,
     CallRoute,
     HotlineSettings,

@@ -3,6 +3,8 @@ lessons and the three reports, through the command line (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import os
+import pwd
 from datetime import date
 from pathlib import Path
 
@@ -35,8 +37,10 @@ PRESS = Actor(name="simulateur de pression médiatique", interface=Interface.SYS
 @pytest.fixture
 def stored(database_url: str, tmp_path: Path, clock) -> tuple[App, Path, str]:
     config = tmp_path / "c.toml"
+    login = pwd.getpwuid(os.getuid()).pw_name  # the CIP's order needs the préfet's delegation
     config.write_text(
-        f'data_dir = "{tmp_path / "data"}"\n[database]\nurl = "{database_url}"\n',
+        f'data_dir = "{tmp_path / "data"}"\n[database]\nurl = "{database_url}"\n'
+        f'[accounts]\n"{login}" = "prefet"\n',
         encoding="utf-8",
     )
     application = build(load_settings(config, {}), clock=clock)

@@ -317,15 +317,18 @@ def test_demo_runs_the_flood_playbook_through_the_real_clients(
     # Twilio: the spec's examples (Prism answers every create with them)
     assert set(ids(ChannelName.SMS)) == {EXAMPLE_SMS_SID}
     assert set(ids(ChannelName.VOICE)) == {EXAMPLE_CALL_SID}
+    # two publications: the first public message, then the CIP's number once the préfet ordered it
+    published = {i.message.step_id for i in by_channel[ChannelName.X] if i.state in done}
+    assert published == {"premier_message", "annonce_cip_public"}
     # X: the tweet id of the spec's 201 example
-    assert ids(ChannelName.X) == [EXAMPLE_TWEET_ID]
-    # Facebook: the post id the Graph stand-in gave, for the post it holds
-    assert ids(ChannelName.FACEBOOK) == [post["id"] for post in providers.page.posts]
-    assert len(providers.page.posts) == 1
-    # App: the vendor's id; every request was signed with the shared secret at crisis time
-    assert ids(ChannelName.APP) == ["app-1"]
+    assert ids(ChannelName.X) == [EXAMPLE_TWEET_ID] * 2
+    # Facebook: the post ids the Graph stand-in gave, for the posts it holds
+    assert sorted(ids(ChannelName.FACEBOOK)) == sorted(post["id"] for post in providers.page.posts)
+    assert len(providers.page.posts) == 2
+    # App: the vendor's ids; every request was signed with the shared secret at crisis time
+    assert sorted(ids(ChannelName.APP)) == ["app-1", "app-2"]
     assert providers.vendor.rejected == 0
-    assert len(providers.vendor.received) == 1
+    assert len(providers.vendor.received) == 2
     headers, body = providers.vendor.received[0]
     stamp = int(headers["X-Crisis-Timestamp"])
     signed_at = datetime.fromtimestamp(stamp, UTC)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
-from crisis.engine import Acknowledge, CrisisState, EngineConfig, Tick, decide
+from crisis.engine import Acknowledge, CrisisState, EngineConfig, Tick, decide, initial_due
 from crisis.model import (
     Actor,
     CancelPending,
@@ -49,7 +49,7 @@ def _state(templates=None, acknowledged=None) -> CrisisState:
         plan=plan(library.playbooks[EventKind.INONDATION], templates, T0, source="x"),
         roster=directory.contacts,
     )
-    steps = tuple(StepState(step_id=p.step.id, due_at=p.due_at) for p in crisis.plan.steps)
+    steps = tuple(StepState(step_id=p.step.id, due_at=initial_due(p)) for p in crisis.plan.steps)
     return CrisisState(crisis=crisis, steps=steps, acknowledged=acknowledged or {})
 
 
@@ -93,3 +93,42 @@ def test_broken_template_holds_the_step_instead_of_failing():
     assert held.status == StepStatus.HELD and "modèle" in held.hold_reason
     assert not [i for i in decision.intents if isinstance(i, SendMessage)]
     assert [f.type for f, _ in decision.facts] == ["StepHeld"]
+
+
+def test_cip_announcements_wait_for_the_order_then_run_from_t0_cip():
+    """Before the préfet's order the announcements are neither due nor armed; the order, given
+    with the delegation, journals T0 CIP and runs them at once, on time (their clock is T0 CIP)."""
+    import pytest
+
+    from crisis.engine import ActivateCip, Refused
+    from crisis.model import NOT_YET, Authority, CipActivated, StepTriggered
+
+    state = _state()
+    later = T0 + timedelta(minutes=40)
+    tick = decide(state, Tick(), later, CONFIG)
+    assert not {"annonce_cip_medias", "annonce_cip_public"} & set(tick.steps)
+    assert NOT_YET not in tick.wakeups
+    with pytest.raises(Refused, match="directeur de cabinet ou le préfet"):
+        decide(state, ActivateCip("+33465714242", AGENT, Authority.AGENT), later, CONFIG)
+
+    order = decide(state, ActivateCip("+33465714242", AGENT, Authority.PREFET), later, CONFIG)
+    facts = [f for f, _ in order.facts]
+    assert any(isinstance(f, CipActivated) and f.authority == Authority.PREFET for f in facts)
+    assert order.crisis_updates["t0_cip"] == later
+    triggered = {f.step_id: f for f in facts if isinstance(f, StepTriggered)}
+    assert {"annonce_cip_medias", "annonce_cip_public"} <= set(triggered)
+    assert triggered["annonce_cip_public"].late_seconds == 0
+    sends = [i for i in order.intents if isinstance(i, SendMessage)]
+    assert any(s.step_id == "annonce_cip_public" and "+33465714242" in s.body for s in sends)
+
+
+def test_injects_only_in_exercises():
+    """An exercise inject recorded on a real event is refused in French."""
+    import pytest
+
+    from crisis.engine import Record, Refused
+    from crisis.model import InjectPlayed
+
+    inject = InjectPlayed(inject_id="inj-01", text="La RD 1082 est coupée.")
+    with pytest.raises(Refused, match="qu'un exercice"):
+        decide(_state(), Record(facts=(inject,), actor=AGENT), T0, CONFIG)
