@@ -30,9 +30,11 @@ from crisis.cli_common import (
     operator_authority,
 )
 from crisis.engine import Refused
+from crisis.exercise.callers import figures as call_figures
 from crisis.exercise.scenario import LIBRARY, ScenarioError, load_scenario
 from crisis.model import (
     Actor,
+    CipCallEnded,
     CorrectiveAction,
     Interface,
     JournalEntry,
@@ -290,6 +292,43 @@ def cip_close(crisis_id: str, by: ByOption, config: ConfigOption = None) -> None
     finally:
         application.close()
     console.print("CIP fermée.")
+
+
+@cip_app.command("sheet")
+def cip_sheet(crisis_id: str, config: ConfigOption = None) -> None:
+    """La fiche réflexe des agents CIP : l'information validée à lire aux appelants, le numéro
+    unique et les chiffres des appels depuis le T0 CIP (reçus, répondus, abandonnés, attente)."""
+    application = open_app(config)
+    tz = ZoneInfo(application.settings.prefecture.timezone)
+    try:
+        with application.store.transaction() as tx:
+            crisis = tx.crisis(crisis_id)
+            calls = [
+                e.fact
+                for e in tx.journal(crisis_id, types=["CipCallEnded"])
+                if isinstance(e.fact, CipCallEnded)
+            ]
+        sheet = application.orchestrator.reading_sheet(crisis_id)
+    except CrisisNotFound as exc:
+        raise fail(str(exc)) from None
+    finally:
+        application.close()
+    if crisis.t0_cip is None:
+        raise fail("la CIP n'a pas été activée pour cet événement")
+    state = f"ouverte, numéro unique {crisis.cip_number}" if crisis.cip_number else "fermée"
+    console.rule(f"Fiche réflexe CIP — {crisis.kind.label} — {crisis.id}")
+    console.print(f"CIP {state} ; T0 CIP {crisis.t0_cip.astimezone(tz):%d/%m %H:%M}.")
+    console.print("[bold]À lire aux appelants (dernière information validée) :[/bold]")
+    console.print(escape(sheet))
+    numbers = call_figures(calls)
+    console.print(
+        f"Appels : {numbers.calls} reçus, {numbers.answered} répondus, {numbers.abandoned} "
+        f"abandonnés, {numbers.messages} messages laissés, {numbers.overflow} dissuadés ; "
+        f"attente moyenne {numbers.mean_wait_seconds:.0f} s, maximale "
+        f"{numbers.max_wait_seconds:.0f} s."
+    )
+    for agent, count in sorted(numbers.answered_by_agent.items()):
+        console.print(f"  {escape(agent)} : {count} appel(s) pris")
 
 
 # --- reports --------------------------------------------------------------------------------

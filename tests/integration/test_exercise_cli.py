@@ -18,7 +18,9 @@ from crisis.cli import app as cli
 from crisis.cli_exercise import parse_lessons
 from crisis.model import (
     Actor,
+    Authority,
     CipActivated,
+    CipCallEnded,
     CipClosed,
     Interface,
     LessonsRecorded,
@@ -105,6 +107,29 @@ def test_cip_order_then_closing_keeps_the_event_open(stored):
     with app.store.transaction() as tx:
         crisis = tx.crisis(crisis_id)
     assert crisis.closed_at is None and crisis.t0_cip is not None and crisis.cip_number is None
+
+
+def test_cip_sheet_shows_the_information_to_read_and_the_call_figures(stored, clock):
+    app, config, crisis_id = stored
+    assert invoke(config, "cip", "sheet", crisis_id).exit_code == 1  # no CIP yet
+    app.orchestrator.activate_cip(crisis_id, "+33465714242", PRESS, authority=Authority.PREFET)
+    calls = [
+        CipCallEnded(
+            call_id=f"CA{n}",
+            outcome=outcome,
+            started_at=clock.now(),
+            waited_seconds=wait,
+            agent_id="cip-1" if outcome == "repondu" else None,
+        )
+        for n, (outcome, wait) in enumerate([("repondu", 30), ("repondu", 90), ("abandonne", 200)])
+    ]
+    app.orchestrator.record(crisis_id, calls, PRESS)
+    shown = invoke(config, "cip", "sheet", crisis_id)
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "numéro unique +33465714242" in text and "À lire aux appelants" in text
+    assert "3 reçus, 2 répondus, 1 abandonnés" in text and "attente moyenne 60 s" in text
+    assert "cip-1 : 2 appel(s) pris" in text
 
 
 def test_lessons_from_markdown_checklist(tmp_path: Path):

@@ -33,6 +33,7 @@ from channels.app import verify_signature
 from channels.base import ChannelName
 from channels.cap import validate_cap
 from channels.email import message_id_for
+from crisis.demo import DEMO_CIP_NUMBER
 from crisis.journal import verify
 from crisis.model import OutboxItem, OutboxState
 from crisis.store import Store
@@ -363,8 +364,11 @@ def test_demo_runs_the_flood_playbook_through_the_real_clients(
         assert _words(text.get_content()) == _words(item.message.body)
         assert "<h1>Communiqué de presse" in html.get_content()
 
-    # Website: the static pages, the feed and a valid CAP 1.2 alert, all under the CAP id
-    (website,) = by_channel[ChannelName.WEBSITE]
+    # Website: the static pages, the feed and a valid CAP 1.2 alert, all under the CAP id;
+    # then the CIP's number published as an update of the same alert
+    websites = {i.message.step_id: i for i in by_channel[ChannelName.WEBSITE]}
+    assert set(websites) == {"premier_message", "annonce_cip_public"}
+    website = websites["premier_message"]
     identifier = website.provider_id
     assert identifier is not None and identifier.startswith("urn:crisis:42:")
     page = (site / "alerte.html").read_text(encoding="utf-8")
@@ -372,7 +376,11 @@ def test_demo_runs_the_flood_playbook_through_the_real_clients(
     feed = (site / "atom.xml").read_text(encoding="utf-8")
     assert f"<id>{identifier}</id>" in feed
     cap = site / "cap" / (identifier.replace(":", "-") + ".xml")
-    assert sorted((site / "cap").glob("*.xml")) == [cap]
-    assert validate_cap(cap.read_bytes()) == []
+    alerts = sorted((site / "cap").glob("*.xml"))
+    assert cap in alerts and len(alerts) == 2
+    assert all(validate_cap(a.read_bytes()) == [] for a in alerts)
+    update = next(a for a in alerts if a != cap).read_text(encoding="utf-8")
+    assert "<msgType>Update</msgType>" in update and identifier in update  # references it
+    assert DEMO_CIP_NUMBER in update
     assert f"<identifier>{identifier}</identifier>" in cap.read_text(encoding="utf-8")
     assert f"cap/{cap.name}" in (site / "cap.xml").read_text(encoding="utf-8")  # CAP index
