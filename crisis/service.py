@@ -42,6 +42,7 @@ from crisis.model import (
     Crisis,
     DeliveryAttempted,
     DeliveryReported,
+    EngagementStatus,
     ExerciseAllowList,
     Fact,
     Interface,
@@ -54,6 +55,7 @@ from crisis.model import (
     PlannedStepRef,
     SendMessage,
     StepState,
+    Verdict,
     WarningRaised,
 )
 from crisis.projection import project_fanout
@@ -466,7 +468,9 @@ class Orchestrator:
                 ComplianceCheckpoint(
                     minutes=m,
                     final=m == 60,
-                    verdicts=compliance.judge(entries, min(now, t0 + timedelta(minutes=m))),
+                    verdicts=_final(compliance.judge(entries, min(now, t0 + timedelta(minutes=m))))
+                    if m == 60
+                    else compliance.judge(entries, min(now, t0 + timedelta(minutes=m))),
                 ),
                 SYSTEM,
             )
@@ -592,6 +596,16 @@ class LinkStatus:
     message: SendMessage
     acknowledged: bool
     closed: bool
+
+
+def _final(verdicts: Sequence[Verdict]) -> tuple[Verdict, ...]:
+    """The T0+60 verdict: the hour is over, so what is still pending or at risk is missed
+    (the REX, judged later, says "en retard" if it was done after)."""
+    open_ = {EngagementStatus.PENDING, EngagementStatus.AT_RISK}
+    return tuple(
+        v.model_copy(update={"status": EngagementStatus.MISSED}) if v.status in open_ else v
+        for v in verdicts
+    )
 
 
 def _e164(number: str) -> str:

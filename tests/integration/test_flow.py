@@ -47,6 +47,9 @@ async def test_one_hour_flow_journals_the_verdict_at_t0_plus_60(app, clock):
     assert verdicts["50.1"].status == EngagementStatus.NOT_APPLICABLE
     for v in verdicts.values():
         assert all(1 <= n <= checkpoints[-1].seq for n in v.evidence)
+    # the hour is over: the final verdict has nothing "en cours" or "à risque"
+    open_ = {EngagementStatus.PENDING, EngagementStatus.AT_RISK}
+    assert not [v.engagement for v in final.verdicts if v.status in open_]
     # after the acknowledgements (T0+16), only Montbrison's officials were still called, one
     # after the other and again, until its chain ended "non joint" with every call listed
     later = [

@@ -690,3 +690,17 @@ def test_describe_measures_50_1_from_t0_cip() -> None:
     for channel in (C.EMAIL, C.WEBSITE, C.SMS):
         b.attempt(t(100), "cip", E.E50_1, channel, contact_id=str(channel))
     assert describe(verdict(b, "50.1", now=t(200))).startswith("50.1 — fait à T0 CIP+10 min")
+
+
+def test_final_checkpoint_turns_what_is_still_open_into_missed() -> None:
+    """At T0+60 the window still says "à risque" for what is not done (the deadline is
+    inclusive), but the journaled final verdict says "manqué": the hour is over."""
+    from crisis.service import _final
+
+    judged = judge(JournalBuilder().entries, t(60))
+    assert any(v.status == S.AT_RISK for v in judged)
+    final = _final(judged)
+    assert not [v for v in final if v.status in {S.AT_RISK, S.PENDING}]
+    assert {v.engagement for v in final if v.status == S.MISSED} >= {
+        v.engagement for v in judged if v.status == S.AT_RISK
+    }
