@@ -96,14 +96,23 @@ class DeliveryFailed(Exception):
 
     `retryable`: trying again cannot duplicate the message (429, connection refused).
     `ambiguous`: the request may have reached the provider (timeout after it left): the message
-    must be looked up before any resend.
+    must be looked up before any resend. `retry_after_s`: the provider's own delay (Retry-After),
+    which the dispatcher waits at least.
     """
 
-    def __init__(self, public_reason: str, *, retryable: bool, ambiguous: bool = False) -> None:
+    def __init__(
+        self,
+        public_reason: str,
+        *,
+        retryable: bool,
+        ambiguous: bool = False,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(public_reason)
         self.public_reason = public_reason
         self.retryable = retryable
         self.ambiguous = ambiguous
+        self.retry_after_s = retry_after_s  # the provider said when to try again (429)
 
 
 class DeliveryReport(_Frozen):

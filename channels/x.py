@@ -105,8 +105,7 @@ class RateLimited(DeliveryFailed):
     """X said 429: retry after `retry_after_s` seconds (None if X did not say)."""
 
     def __init__(self, public_reason: str, *, retry_after_s: float | None) -> None:
-        super().__init__(public_reason, retryable=True)
-        self.retry_after_s = retry_after_s
+        super().__init__(public_reason, retryable=True, retry_after_s=retry_after_s)
 
 
 class _Duplicate(Exception):

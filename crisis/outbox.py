@@ -48,7 +48,14 @@ class RetryPolicy:
         """Seconds to wait before the next attempt, or None to give up."""
         if not error.retryable or error.ambiguous or attempts >= self.max_attempts:
             return None
-        return min(self.max_delay, self.base_delay * self.factor ** (attempts - 1))
+        backoff = min(self.max_delay, self.base_delay * self.factor ** (attempts - 1))
+        # the provider's Retry-After wins over a shorter backoff: trying earlier would only be
+        # refused again (X's 15-minute windows), but never more than an hour
+        asked = min(error.retry_after_s or 0.0, MAX_PROVIDER_WAIT_S)
+        return max(backoff, asked)
+
+
+MAX_PROVIDER_WAIT_S = 3600.0
 
 
 @dataclass(frozen=True)
