@@ -631,8 +631,10 @@ class CipNumberRouting:
             previous = tx.cip_previous(crisis_id)
         active = crisis.cip_number is not None and crisis.closed_at is None
         number = self.hotline.number
-        if number is None or (active and crisis.cip_number != number):
-            return  # another number (an exercise's): nothing to route here
+        if crisis.mode == Mode.EXERCICE or number is None:
+            return  # an exercise never moves the prefecture's real numéro unique
+        if active and crisis.cip_number != number:
+            return  # another number: nothing to route here
         try:
             if active and previous is None:
                 before = await self.numbers.point_to(

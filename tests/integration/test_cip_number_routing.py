@@ -101,3 +101,15 @@ def test_a_twilio_refusal_is_journaled_and_the_order_stands(routed: App, number,
     with routed.store.transaction() as tx:
         assert tx.crisis(crisis.id).cip_number == NUMBER
     assert number.voice_url == SWITCHBOARD
+
+
+def test_an_exercise_never_moves_the_real_numero_unique(routed: App, number, clock):
+    """Even when a scenario names the prefecture's real number, the exercise's CIP order leaves
+    it alone: exercises use their own number and simulated callers."""
+    from crisis.model import Mode
+
+    exercise = activate(routed, clock.now(), mode=Mode.EXERCICE, synergi_ref="EX-1").crisis
+    routed.orchestrator.activate_cip(exercise.id, NUMBER, PREFET, authority=Authority.PREFET)
+    assert (number.voice_url, number.voice_method) == (SWITCHBOARD, "GET")
+    with routed.store.transaction() as tx:
+        assert tx.cip_previous(exercise.id) is None
