@@ -34,6 +34,7 @@ from crisis.cli_common import (
 )
 from crisis.cli_contacts import contacts_app
 from crisis.cli_exercise import cip_app, exercise_app, media_app, report_app
+from crisis.cli_users import users_app
 from crisis.clock import SystemClock
 from crisis.demo import DEMO_SEED, run_demo
 from crisis.engine import Refused, sms_texts, template_problems
@@ -500,6 +501,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(cip_app, name="cip")
 app.add_typer(report_app, name="report")
 app.add_typer(report_app, name="rapport", hidden=True)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from crisis.model import (
     StepState,
     StepStatus,
 )
+from crisis.store.accounts import AccountsTx
 from crisis.store.directory import DirectoryTx
 from crisis.store.tables import (
     OUTBOX,
@@ -80,7 +81,7 @@ class ScrubbedContact:
     open_crises: tuple[str, ...] = ()
 
 
-class Tx(DirectoryTx):
+class Tx(DirectoryTx, AccountsTx):
     """Operations inside one transaction (see Store.transaction)."""
 
     def __init__(self, session: Session, *, lock_rows: bool) -> None:

@@ -242,4 +242,52 @@ class DirectoryRevisionRow(SQLModel, table=True):
     revision: int = 0
 
 
+# --- web accounts: users, API tokens, login attempts (crisis/store/accounts.py) ------------
+
+
+class WebUserRow(SQLModel, table=True):
+    """A web account: role, argon2 password hash, optional TOTP secret."""
+
+    __tablename__ = "web_user"
+
+    login: str = Field(primary_key=True, max_length=64)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=40)
+    password_hash: str = Field(max_length=255)
+    totp_secret: str | None = Field(default=None, max_length=64)
+    disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An API token: only its sha256 is kept, and its first characters to list it."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(foreign_key="web_user.login", max_length=64, index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16, index=True)
+    created_at: datetime = Field(sa_column=_ts())
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class LoginAttemptRow(SQLModel, table=True):
+    """One login attempt (rate limiting and audit): who, from where, when, whether it passed."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_login", "login", "at"),
+        Index("ix_login_attempt_source", "source", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=200)
+    source: str = Field(max_length=100)
+    at: datetime = Field(sa_column=_ts())
+    ok: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+
+
 OUTBOX: Table = metadata.tables["outbox"]  # Core access for the dispatcher's bulk reads and writes

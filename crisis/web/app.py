@@ -14,6 +14,7 @@ from channels.ack_link import AckLinkSigner
 from channels.twilio_hotline import HotlineSettings
 from crisis.bootstrap import App
 from crisis.web.ack_links import ack_link_router
+from crisis.web.api import mount_api
 from crisis.web.cip import cip_router
 from crisis.web.webhooks import webhook_router
 
@@ -43,6 +44,7 @@ def create_app(
             app.orchestrator, auth_token=twilio_auth_token, public_base_url=public_base_url
         )
     )
+    mount_api(web, app.orchestrator, app.store, app.clock)  # /api/v1, schema /api/openapi.json
     if ack_signer is not None:
         web.include_router(
             ack_link_router(app.orchestrator, ack_signer, app.settings.prefecture.name)

@@ -1,0 +1,332 @@
+"""The JSON API for other systems: record a COD activation, read a crisis, post a note.
+
+Authenticated by API tokens (`Authorization: Bearer <jeton>`, created by `crisis users token`);
+each account's role decides what it may do; every action is journaled with the account's name
+and the API as interface. Errors are French JSON: `{"detail": "..."}`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Response, status
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from crisis import compliance
+from crisis.accounts import Action, WebUser, actor_of, can, hash_token
+from crisis.clock import Clock
+from crisis.engine import Refused
+from crisis.model import Crisis, Interface, JournalEntry, Mode, NoteAdded, StepState
+from crisis.service import ActivationError, ActivationRequest, Orchestrator
+from crisis.store import Store
+from crisis.store.repository import CrisisNotFound
+from crisis.web.api_models import (
+    ActivationIn,
+    CrisisId,
+    CrisisOut,
+    ErrorOut,
+    InvalidOut,
+    NoteIn,
+    NoteOut,
+    ReachOut,
+    StepOut,
+    VerdictOut,
+)
+
+__all__ = ["API_PREFIX", "OPENAPI_PATH", "api_openapi", "api_router", "mount_api"]
+
+API_PREFIX = "/api/v1"
+OPENAPI_PATH = "/api/openapi.json"
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Jeton absent, inconnu ou révoqué."},
+    403: {"model": ErrorOut, "description": "Le rôle du compte ne le permet pas."},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Événement inconnu."}
+}
+
+
+def api_router(orchestrator: Orchestrator, store: Store, clock: Clock) -> APIRouter:
+    """The routes under /api/v1, bound to the orchestrator, the store and the clock."""
+    router = APIRouter(prefix=API_PREFIX, tags=["API"])
+    allowed = _permissions(store, clock)
+    may_declare, may_note, may_read = (
+        allowed(Action.DECLARE_T0),
+        allowed(Action.NOTE),
+        allowed(Action.READ),
+    )
+
+    def state(crisis_id: str) -> CrisisOut:
+        return _state(store, crisis_id, clock.now())
+
+    @router.post(
+        "/crises",
+        status_code=status.HTTP_201_CREATED,
+        response_model=CrisisOut,
+        responses={
+            **_UNAUTHORIZED,
+            200: {"model": CrisisOut, "description": "Activation déjà enregistrée avec cette clé."},
+            409: {"model": ErrorOut, "description": "Clé déjà utilisée pour une autre activation."},
+            422: {"model": InvalidOut, "description": "Activation refusée (motif en français)."},
+        },
+        summary="Enregistrer l'activation du COD (temps 0)",
+    )
+    async def record_activation(
+        body: ActivationIn,
+        response: Response,
+        idempotency_key: Annotated[
+            str,
+            Header(
+                alias="Idempotency-Key",
+                min_length=1,
+                max_length=200,
+                description="Clé d'idempotence : la même clé ne crée jamais deux événements.",
+            ),
+        ],
+        user: WebUser = may_declare,
+    ) -> CrisisOut:
+        key = idempotency_key.strip()
+        if not key:
+            raise HTTPException(422, "l'en-tête Idempotency-Key est vide")
+        crisis_id, created = _activate(orchestrator, user, body, key)
+        if not created:
+            response.status_code = status.HTTP_200_OK
+        return state(crisis_id)
+
+    @router.get(
+        "/crises",
+        response_model=list[CrisisOut],
+        responses=_UNAUTHORIZED,
+        summary="Les événements et exercices (les plus anciens d'abord)",
+    )
+    async def list_crises(open_only: bool = False, _user: WebUser = may_read) -> list[CrisisOut]:
+        with store.transaction() as tx:
+            ids = tx.crisis_ids(open_only=open_only)
+        return [state(crisis_id) for crisis_id in ids]
+
+    @router.get(
+        "/crises/{crisis_id}",
+        response_model=CrisisOut,
+        responses={**_UNAUTHORIZED, **_NOT_FOUND},
+        summary="L'état d'un événement : étapes, engagements, communes jointes",
+    )
+    async def read_crisis(crisis_id: CrisisId, _user: WebUser = may_read) -> CrisisOut:
+        return state(crisis_id)
+
+    @router.post(
+        "/crises/{crisis_id}/notes",
+        status_code=status.HTTP_201_CREATED,
+        response_model=NoteOut,
+        responses={
+            **_UNAUTHORIZED,
+            **_NOT_FOUND,
+            409: {"model": ErrorOut, "description": "Note refusée."},
+        },
+        summary="Ajouter une note à la main courante",
+    )
+    async def add_note(crisis_id: CrisisId, body: NoteIn, user: WebUser = may_note) -> NoteOut:
+        actor = actor_of(user, Interface.API)
+        try:
+            orchestrator.note(crisis_id, body.text, actor)
+        except CrisisNotFound:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"aucun événement « {crisis_id} »"
+            ) from None
+        except Refused as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        for entry in reversed(orchestrator.journal(crisis_id)):
+            if isinstance(entry.fact, NoteAdded) and entry.actor == actor:
+                return NoteOut(
+                    crisis_id=crisis_id,
+                    seq=entry.seq,
+                    at=entry.at,
+                    author=actor.name,
+                    text=entry.fact.text,
+                )
+        raise HTTPException(500, "la note n'a pas été retrouvée dans la main courante")
+
+    return router
+
+
+def _permissions(store: Store, clock: Clock) -> Callable[[Action], Any]:
+    """`allowed(action)`: the dependency giving the token's account, if its role may act."""
+    bearer = HTTPBearer(
+        auto_error=False,
+        scheme_name="jeton",
+        description="Jeton d'API créé par « crisis users token LOGIN ».",
+    )
+
+    # defaults, not Annotated[...]: with postponed annotations FastAPI cannot see closure names
+    token = Depends(bearer)
+
+    def authenticated(credentials: HTTPAuthorizationCredentials | None = token) -> WebUser:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "authentification requise : en-tête « Authorization: Bearer <jeton> »",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        with store.transaction() as tx:
+            user = tx.user_for_token(hash_token(credentials.credentials), clock.now())
+        if user is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "jeton d'API inconnu ou révoqué, ou compte désactivé",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return user
+
+    account = Depends(authenticated)
+
+    def allowed(action: Action) -> Any:
+        def check(user: WebUser = account) -> WebUser:
+            if not can(user.role, action):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    f"le rôle {user.role.label} ne permet pas de {action.label}",
+                )
+            return user
+
+        return Depends(check)
+
+    return allowed
+
+
+def _state(store: Store, crisis_id: str, now: datetime) -> CrisisOut:
+    try:
+        with store.transaction() as tx:
+            crisis = tx.crisis(crisis_id)
+            steps = tx.steps(crisis_id)
+            entries = tx.journal(crisis_id)
+    except CrisisNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"aucun événement « {crisis_id} »") from None
+    return _crisis_out(crisis, steps, entries, now)
+
+
+def _activate(
+    orchestrator: Orchestrator, user: WebUser, body: ActivationIn, key: str
+) -> tuple[str, bool]:
+    """Record the activation under `key`: (crisis id, created); 409 or 422 in French."""
+    store = orchestrator.store
+    mode = Mode.EXERCICE if body.exercise else Mode.REEL
+    existing = _by_key(store, key)
+    if existing is None:
+        request = ActivationRequest(
+            kind=body.kind,
+            t0=body.t0,
+            synergi_ref=body.synergi_ref,
+            communes=body.communes,
+            recorded_by=actor_of(user, Interface.API),
+            mode=mode,
+            idempotency_key=key,
+        )
+        try:
+            activation = orchestrator.activate(request)
+        except ActivationError as exc:
+            existing = _by_key(store, key)  # recorded meanwhile with other values: 409
+            if existing is None:
+                raise HTTPException(422, str(exc)) from None
+        else:
+            if activation.created:
+                return activation.crisis.id, True
+            existing = activation.crisis
+    differences = _differences(existing, body, mode)
+    if differences:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"la clé {key!r} a déjà servi à enregistrer l'événement {existing.id} avec "
+            f"d'autres valeurs ({', '.join(differences)}) : la zone et le T0 sont figés ; "
+            "pour un autre événement, utilisez une autre clé",
+        )
+    return existing.id, False
+
+
+def _by_key(store: Store, key: str) -> Crisis | None:
+    with store.transaction() as tx:
+        return tx.crisis_by_key(key)
+
+
+def _differences(existing: Crisis, body: ActivationIn, mode: Mode) -> list[str]:
+    """What a repeated activation changes (anything at all is a conflict, never merged)."""
+    differences = []
+    if existing.kind != body.kind:
+        differences.append("type d'événement")
+    if existing.t0 != body.t0:
+        differences.append("temps 0")
+    if existing.synergi_ref != body.synergi_ref:
+        differences.append("référence SYNERGI")
+    if set(existing.communes) != set(body.communes):
+        differences.append("communes concernées")
+    if existing.mode != mode:
+        differences.append("exercice ou événement réel")
+    return differences
+
+
+def _crisis_out(
+    crisis: Crisis, steps: list[StepState], entries: list[JournalEntry], now: datetime
+) -> CrisisOut:
+    planned = {p.step.id: p.step for p in crisis.plan.steps}
+    end = crisis.closed_at or now
+    reach = Counter(r.status for r in compliance.commune_reach(entries, now))
+    return CrisisOut(
+        id=crisis.id,
+        kind=crisis.kind,
+        mode=crisis.mode,
+        t0=crisis.t0,
+        synergi_ref=crisis.synergi_ref,
+        elapsed_minutes=round(max(0.0, (end - crisis.t0).total_seconds()) / 60, 1),
+        closed=crisis.closed_at is not None,
+        closed_at=crisis.closed_at,
+        communes_count=len(crisis.communes),
+        steps=[
+            StepOut(
+                id=s.step_id,
+                title=planned[s.step_id].title if s.step_id in planned else s.step_id,
+                engagement=planned[s.step_id].engagement.value if s.step_id in planned else "",
+                status=s.status.value,
+                due=s.due_at,
+            )
+            for s in steps
+        ],
+        verdicts=[
+            VerdictOut(
+                engagement=v.engagement,
+                status=v.status.value,
+                status_label=v.status.label,
+                detail=v.detail,
+                evidence=list(v.evidence),
+            )
+            for v in compliance.judge(entries, now)
+        ],
+        reach=ReachOut(**{str(k): v for k, v in reach.items()}),
+    )
+
+
+def api_openapi(router: APIRouter) -> dict[str, Any]:
+    """The API's OpenAPI schema (only its own routes: webhooks and pages stay out of it)."""
+    return get_openapi(
+        title="Orchestrateur de crise — API",
+        version="1",
+        description="Enregistrer l'activation du COD, lire l'état d'un événement, écrire dans "
+        "la main courante. Authentification : jeton d'API (en-tête Authorization: Bearer).",
+        routes=router.routes,
+    )
+
+
+def mount_api(web: FastAPI, orchestrator: Orchestrator, store: Store, clock: Clock) -> None:
+    """Add the API's routes to `web`, and its OpenAPI schema at /api/openapi.json."""
+    router = api_router(orchestrator, store, clock)
+    web.include_router(router)
+    schema: dict[str, Any] = {}
+
+    async def openapi() -> JSONResponse:
+        if not schema:
+            schema.update(api_openapi(router))
+        return JSONResponse(schema)
+
+    web.add_api_route(OPENAPI_PATH, openapi, include_in_schema=False, methods=["GET"])
