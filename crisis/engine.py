@@ -721,6 +721,13 @@ def _message(
     )
 
 
+def message_context(
+    crisis: Crisis, commune: str | None, now: datetime, config: EngineConfig
+) -> dict[str, Any]:
+    """What message templates may read (also the dashboard's previews before approval)."""
+    return _context(crisis, commune, now, config)
+
+
 def _context(
     crisis: Crisis, commune: str | None, now: datetime, config: EngineConfig
 ) -> dict[str, Any]:

@@ -100,3 +100,26 @@ def render_report(name: str, context: Mapping[str, Any]) -> str:
         return str(_report_env().get_template(name).render(**context))
     except TemplateError as exc:
         raise RenderError(f"modèle de rapport {name} : {exc}") from exc
+
+
+_PAGES = Path(__file__).resolve().parent / "web" / "templates"
+
+
+@lru_cache(maxsize=1)
+def _page_env() -> SandboxedEnvironment:
+    """Dashboard pages: HTML-escaped by default, templates from crisis/web/templates."""
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(_PAGES),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_page(name: str, context: Mapping[str, Any]) -> str:
+    """Render a dashboard page or fragment (crisis/web/templates) to HTML, escaped."""
+    try:
+        return str(_page_env().get_template(name).render(**context))
+    except TemplateError as exc:
+        raise RenderError(f"modèle de page {name} : {exc}") from exc

@@ -254,6 +254,10 @@ class Tx(DirectoryTx, AccountsTx):
         self.update_crisis(crisis_id, journal_seq=entries[-1].seq, journal_head=entries[-1].hash)
         return entries
 
+    def journal_head(self, crisis_id: str) -> tuple[int, str]:
+        """The journal's head (last seq and hash), one row read: what live pages watch."""
+        return self._head(crisis_id)
+
     def _head(self, crisis_id: str) -> tuple[int, str]:
         """The chain's head, its row locked until commit on PostgreSQL (serialises appends)."""
         query = select(col(CrisisRow.journal_seq), col(CrisisRow.journal_head)).where(

@@ -16,6 +16,7 @@ from crisis.bootstrap import App
 from crisis.web.ack_links import ack_link_router
 from crisis.web.api import mount_api
 from crisis.web.cip import cip_router
+from crisis.web.pages import mount_pages
 from crisis.web.webhooks import webhook_router
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def create_app(
         web.include_router(
             ack_link_router(app.orchestrator, ack_signer, app.settings.prefecture.name)
         )
+    mount_pages(web, app, ack_signer)  # the dashboard (503 in French without the secret)
     hooks = app.webhooks
     if hooks is not None and (hooks.hotline is not None or hooks.forward_to is not None):
         web.include_router(  # the numéro unique's line and the switchboard's message

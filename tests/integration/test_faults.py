@@ -30,8 +30,8 @@ from tests.integration.helpers import activate, journal, of_type
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "jeton-de-test-pas-un-secret"
 ENV = {ENV_ACCOUNT_SID: ACCOUNT, ENV_AUTH_TOKEN: TOKEN}
-TIMEOUT_S = 0.4  # the SDK's real-time HTTP timeout
-HANG_S = 3.0  # an answer held back well beyond it (released when the fake stops)
+TIMEOUT_S = 1.5  # the SDK's real-time HTTP timeout (loose enough for a loaded CI machine)
+HANG_S = 6.0  # an answer held back well beyond it (released when the fake stops)
 CREATE = "messages.create"
 LIST = "messages.list"
 SETTLED = {OutboxState.SENT, OutboxState.DELIVERED}

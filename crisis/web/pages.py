@@ -1,0 +1,899 @@
+"""The crisis-room dashboard: login, the crises, a crisis's board, live updates (French pages).
+
+Server-rendered with the DSFR; every page is usable on a phone (375 px) and on the COD's big
+screen. Sessions are signed cookies (crisis/web/session.py); every form carries the session's
+CSRF token, checked on every POST; each action checks the account's role (crisis.accounts.can)
+and is journaled with the account's name and the web as interface. Only static scripts run
+(Content-Security-Policy `script-src 'self'`); the board refreshes its fragments when the main
+courante moves (server-sent events, crisis/web/live.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from channels.ack_link import AckLinkSigner
+from channels.base import ChannelName
+from channels.sms_text import count_segments, describe_segments
+from contacts.area import AreaError, parse_area, resolve_area
+from contacts.cog import CogError, load_extract
+from contacts.model import CELL_ROLES
+from crisis import compliance
+from crisis.accounts import (
+    LOGIN_WINDOW,
+    Action,
+    WebUser,
+    actor_of,
+    authority_of,
+    can,
+    check_login,
+    hash_password,
+    password_needs_rehash,
+    rate_limit,
+    verify_password,
+    verify_totp,
+)
+from crisis.bootstrap import App
+from crisis.engine import Refused, message_context
+from crisis.model import (
+    AcknowledgementReceived,
+    Crisis,
+    Interface,
+    JournalEntry,
+    MediaRequestAnswered,
+    MediaRequestAssigned,
+    MediaRequestReceived,
+    Mode,
+    StepState,
+    StepStatus,
+)
+from crisis.rendering import RenderError, render_message, render_page
+from crisis.service import ActivationError, ActivationRequest
+from crisis.store.repository import CrisisNotFound
+from crisis.web.live import journal_head, sse_stream
+from crisis.web.session import Session, SessionCodec, is_local_http
+from playbooks.model import Approval, EventKind
+
+__all__ = ["FRAGMENTS", "mount_pages", "pages_router"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LOGIN_PATH = "/connexion"
+JOURNAL_SHOWN = 50
+X_LIMIT = 280
+FRAGMENTS = (
+    "conformite",
+    "validations",
+    "etapes",
+    "communes",
+    "cellule",
+    "presse",
+    "cip",
+    "main-courante",
+)
+REACH_LABELS = {
+    "joint": "jointe",
+    "en_cours": "en cours",
+    "non_joint": "non jointe",
+    "injoignable": "injoignable",
+}
+REACH_FILTERS = {
+    "": "toutes",
+    "joint": "jointes",
+    "en_cours": "en cours",
+    "non_joint": "non jointes",
+}
+STEP_LABELS = {
+    StepStatus.PLANNED: "prévue",
+    StepStatus.HELD: "en attente",
+    StepStatus.APPROVAL: "validation attendue",
+    StepStatus.DONE: "faite",
+}
+DONE_MESSAGES = {
+    "approbation": "Message approuvé : il part dès maintenant.",
+    "note": "Note ajoutée à la main courante.",
+    "cloture": "Événement clos : l'alerte publique est retirée.",
+    "cip": "Ordre de la préfète ou du préfet enregistré pour la CIP.",
+    "presse": "Réponse à la sollicitation presse enregistrée.",
+}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": _CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class _Denied(Exception):
+    """A request refused before its action: the response to send instead."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refusé")
+        self.response = response
+
+
+@dataclass(frozen=True)
+class _Visitor:
+    """Who is asking: their session and, when logged in, their account."""
+
+    session: Session
+    user: WebUser | None
+    fresh: bool  # the session was just created: its cookie must be set
+
+
+def mount_pages(web: FastAPI, app: App, ack_signer: AckLinkSigner | None) -> None:
+    """Add the dashboard (pages, static files) to `web`.
+
+    The session key is derived from the secret of CRISIS_WEB_SECRET (the acknowledgement links'
+    signer, built when `web.public_base_url` and the variable are set). Without it the pages
+    answer 503 with a French explanation; the API and the webhooks are not affected.
+    """
+    web.mount("/statique", StaticFiles(directory=STATIC_DIR), name="statique")
+    if ack_signer is None:
+        web.include_router(_disabled_router())
+        return
+    codec = SessionCodec(ack_signer.secret, secure=not is_local_http(ack_signer.base_url))
+    web.include_router(pages_router(app, codec))
+
+
+def _disabled_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    message = (
+        "Tableau de bord indisponible : renseignez « web.public_base_url » et la variable "
+        "d'environnement CRISIS_WEB_SECRET (32 caractères au moins) pour signer les sessions."
+    )
+
+    @router.api_route("/", methods=["GET", "POST"])
+    @router.api_route(LOGIN_PATH, methods=["GET", "POST"])
+    @router.api_route("/crises", methods=["GET", "POST"])
+    @router.api_route("/crises/{rest:path}", methods=["GET", "POST"])
+    async def disabled(request: Request) -> Response:
+        return _page("erreur.html", {"title": "Indisponible", "message": message}, 503)
+
+    return router
+
+
+def _page(name: str, context: Mapping[str, Any], status: int = 200) -> HTMLResponse:
+    base: dict[str, Any] = {
+        "title": "Orchestrateur de crise",
+        "prefecture": "",
+        "user": None,
+        "csrf": "",
+        "can": {},
+        "exercise": False,
+    }
+    return HTMLResponse(
+        render_page(name, {**base, **context}), status_code=status, headers=_SECURITY_HEADERS
+    )
+
+
+def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (one closure per route)
+    """The dashboard's routes, bound to the built application and the session codec."""
+    router = APIRouter(include_in_schema=False)
+    store, clock, orchestrator = app.store, app.clock, app.orchestrator
+    tz = ZoneInfo(app.settings.prefecture.timezone)
+    prefecture = app.settings.prefecture.name
+    decoy_hash = hash_password(secrets.token_urlsafe(24))  # unknown logins cost the same time
+
+    def visitor(request: Request) -> _Visitor:
+        now = clock.now()
+        session = codec.decode(request.cookies.get(codec.cookie_name), now)
+        if session is None:
+            return _Visitor(Session.anonymous(now), None, fresh=True)
+        if session.login is None:
+            return _Visitor(session, None, fresh=False)
+        with store.transaction() as tx:
+            user = tx.user(session.login)
+        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp:
+            return _Visitor(Session.anonymous(now), None, fresh=True)  # reset, disabled: out
+        return _Visitor(session, user, fresh=False)
+
+    def with_cookie(response: Response, session: Session) -> Response:
+        response.set_cookie(
+            codec.cookie_name,
+            codec.encode(session),
+            httponly=True,
+            secure=codec.secure,
+            samesite="strict",
+            path="/",
+        )
+        return response
+
+    def respond(who: _Visitor, response: Response) -> Response:
+        return with_cookie(response, who.session) if who.fresh else response
+
+    def common(who: _Visitor) -> dict[str, Any]:
+        user = who.user
+        return {
+            "user": user,
+            "csrf": who.session.csrf,
+            "prefecture": prefecture,
+            "can": {a.value: user is not None and can(user.role, a) for a in Action},
+        }
+
+    def forbidden(who: _Visitor, message: str) -> _Denied:
+        context = {**common(who), "title": "Accès refusé", "message": message}
+        return _Denied(_page("erreur.html", context, 403))
+
+    def reader(request: Request, *, fragment: bool = False) -> tuple[_Visitor, WebUser]:
+        """The logged-in account allowed to read, or a redirect to the login page (401 for the
+        page's script)."""
+        who = visitor(request)
+        if who.user is None:
+            if fragment:
+                raise _Denied(Response("session expirée", status_code=401))
+            raise _Denied(respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
+        if not can(who.user.role, Action.READ):
+            raise forbidden(who, f"le rôle {who.user.role.label} ne permet pas de consulter")
+        return who, who.user
+
+    async def acting(request: Request, action: Action) -> tuple[_Visitor, WebUser, dict[str, str]]:
+        """A POST: logged in (else to the login page), CSRF token right, role allowed."""
+        who = visitor(request)
+        form = await _form(request)
+        if who.user is None:
+            raise _Denied(respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
+        if not who.session.csrf_ok(form.get("csrf")):
+            raise forbidden(
+                who,
+                "jeton de formulaire absent ou invalide : rechargez la page puis recommencez",
+            )
+        if not can(who.user.role, action):
+            raise forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {action.label}")
+        return who, who.user, form
+
+    def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Turn a _Denied raised by the checks into its response."""
+
+        @functools.wraps(handler)
+        async def run(*args: Any, **kwargs: Any) -> Response:
+            try:
+                result: Response = await handler(*args, **kwargs)
+            except _Denied as denied:
+                return denied.response
+            return result
+
+        return run
+
+    def load(crisis_id: str) -> tuple[Crisis, list[StepState], list[JournalEntry]]:
+        with store.transaction() as tx:
+            return tx.crisis(crisis_id), tx.steps(crisis_id), tx.journal(crisis_id)
+
+    def not_found(who: _Visitor, crisis_id: str) -> Response:
+        context = {
+            **common(who),
+            "title": "Événement inconnu",
+            "message": f"aucun événement « {crisis_id} »",
+        }
+        return _page("erreur.html", context, 404)
+
+    def board_context(who: _Visitor, crisis_id: str, reach_filter: str) -> dict[str, Any] | None:
+        try:
+            crisis, steps, entries = load(crisis_id)
+        except CrisisNotFound:
+            return None
+        now = clock.now()
+        return {
+            **common(who),
+            **_board(crisis, steps, entries, now, tz, app, reach_filter),
+        }
+
+    def board(
+        who: _Visitor,
+        crisis_id: str,
+        reach_filter: str = "",
+        *,
+        error: str = "",
+        done: str = "",
+        status: int = 200,
+    ) -> Response:
+        context = board_context(who, crisis_id, reach_filter)
+        if context is None:
+            return not_found(who, crisis_id)
+        context.update(error=error, done=DONE_MESSAGES.get(done, ""))
+        return respond(who, _page("crise.html", context, status))
+
+    def back(crisis_id: str, done: str) -> Response:
+        return RedirectResponse(f"/crises/{crisis_id}?{urlencode({'fait': done})}", status_code=303)
+
+    # --- login ---------------------------------------------------------------------------
+
+    @router.get("/")
+    async def home() -> Response:
+        return RedirectResponse("/crises", status_code=303)
+
+    @router.get(LOGIN_PATH)
+    async def login_form(request: Request) -> Response:
+        who = visitor(request)
+        if who.user is not None:
+            return RedirectResponse("/crises", status_code=303)
+        return respond(
+            who,
+            _page(
+                "connexion.html", {**common(who), "title": "Connexion", "error": "", "login": ""}
+            ),
+        )
+
+    @router.post(LOGIN_PATH)
+    async def login(request: Request) -> Response:
+        who = visitor(request)
+        form = await _form(request)
+        raw_login = form.get("login", "")
+
+        def again(message: str, status: int) -> Response:
+            context = {
+                **common(who),
+                "title": "Connexion",
+                "error": message,
+                "login": raw_login[:64],
+            }
+            return respond(who, _page("connexion.html", context, status))
+
+        if who.fresh or not who.session.csrf_ok(form.get("csrf")):
+            return respond(
+                who,
+                _page(
+                    "erreur.html",
+                    {
+                        **common(who),
+                        "title": "Accès refusé",
+                        "message": "jeton de formulaire absent ou invalide : rechargez la page "
+                        "de connexion puis recommencez",
+                    },
+                    403,
+                ),
+            )
+        source = request.client.host if request.client else "inconnue"
+        now = clock.now()
+        login_key = raw_login.strip().lower()[:64]
+        with store.transaction() as tx:
+            limit = rate_limit(
+                tx.login_failures(login_key, now - LOGIN_WINDOW),
+                tx.source_failures(source, now - LOGIN_WINDOW),
+                now,
+            )
+        if not limit.allowed:
+            return again(f"Connexion refusée : {limit.reason}.", 429)
+        user = _authenticate(store, login_key, form, now, decoy_hash)
+        with store.transaction() as tx:
+            tx.record_attempt(login_key, source, now, ok=user is not None)
+            if user is not None and password_needs_rehash(user.password_hash):
+                user = tx.update_user(
+                    user.login, now, password_hash=hash_password(form.get("password", ""))
+                )
+        if user is None:
+            return again(
+                "Identifiant, mot de passe ou code à usage unique incorrect, ou compte désactivé.",
+                401,
+            )
+        session = Session.of_user(user.login, user.updated_at.isoformat(), now)
+        return with_cookie(RedirectResponse("/crises", status_code=303), session)
+
+    @router.post("/deconnexion")
+    @guarded
+    async def logout(request: Request) -> Response:
+        await acting(request, Action.READ)
+        return with_cookie(
+            RedirectResponse(LOGIN_PATH, status_code=303), Session.anonymous(clock.now())
+        )
+
+    # --- crises --------------------------------------------------------------------------
+
+    def crises_context(who: _Visitor) -> dict[str, Any]:
+        with store.transaction() as tx:
+            crises = [tx.crisis(i) for i in tx.crisis_ids(open_only=False)]
+        now = clock.now()
+        local = now.astimezone(tz)
+        rows = [
+            {
+                "id": c.id,
+                "kind": c.kind.label,
+                "exercise": c.mode == Mode.EXERCICE,
+                "t0": f"{c.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+                "communes": len(c.communes),
+                "closed": f"{c.closed_at.astimezone(tz):%d/%m/%Y %H:%M}" if c.closed_at else "",
+            }
+            for c in reversed(crises)
+        ]
+        return {
+            **common(who),
+            "title": "Événements",
+            "open": [r for r in rows if not r["closed"]],
+            "closed": [r for r in rows if r["closed"]],
+            "kinds": [(k.value, k.label) for k in EventKind],
+            "form": {
+                "kind": EventKind.INONDATION.value,
+                "t0_date": f"{local:%Y-%m-%d}",
+                "t0_time": f"{local:%H:%M}",
+                "synergi": "",
+                "zone": "",
+                "exercise": False,
+                "key": secrets.token_urlsafe(16),
+            },
+            "error": "",
+        }
+
+    @router.get("/crises")
+    @guarded
+    async def crises(request: Request) -> Response:
+        who, _user = reader(request)
+        return respond(who, _page("crises.html", crises_context(who)))
+
+    @router.post("/crises/activation")
+    @guarded
+    async def declare(request: Request) -> Response:
+        who, user, form = await acting(request, Action.DECLARE_T0)
+        context = crises_context(who)
+        given: dict[str, Any] = {
+            "kind": form.get("kind", ""),
+            "t0_date": form.get("t0_date", ""),
+            "t0_time": form.get("t0_time", ""),
+            "synergi": form.get("synergi", "").strip(),
+            "zone": form.get("zone", "").strip(),
+            "exercise": form.get("exercise") == "1",
+            "key": form.get("key", "")[:100] or secrets.token_urlsafe(16),
+        }
+        context["form"] = given
+
+        def refuse(message: str) -> Response:
+            context["error"] = message
+            return respond(who, _page("crises.html", context, 422))
+
+        try:
+            kind = EventKind(given["kind"])
+        except ValueError:
+            return refuse("type d'événement inconnu")
+        try:
+            t0 = _local_t0(str(given["t0_date"]), str(given["t0_time"]), tz)
+        except ValueError as exc:
+            return refuse(str(exc))
+        if not given["synergi"]:
+            return refuse("la référence SYNERGI est obligatoire")
+        try:
+            spec = parse_area(str(given["zone"]))
+            area = resolve_area(spec, load_extract(app.settings.directory.communes_file))
+        except (AreaError, CogError) as exc:
+            return refuse(str(exc))
+        if form.get("confirm") != "1":
+            confirm = {
+                **context,
+                "title": "Confirmer l'activation",
+                "t0_label": f"{t0.astimezone(tz):%d/%m/%Y à %H:%M}",
+                "kind_label": kind.label,
+                "communes": [(c, area.names.get(c, c)) for c in area.codes],
+                "sources": list(area.by_source.items()),
+            }
+            return respond(who, _page("confirmation.html", confirm))
+        request_ = ActivationRequest(
+            kind=kind,
+            t0=t0,
+            synergi_ref=str(given["synergi"]),
+            communes=area.codes,
+            area=spec.as_text(),
+            recorded_by=actor_of(user, Interface.WEB),
+            mode=Mode.EXERCICE if given["exercise"] else Mode.REEL,
+            idempotency_key=f"web-{given['key']}",
+        )
+        try:
+            activation = orchestrator.activate(request_)
+        except ActivationError as exc:
+            return refuse(str(exc))
+        return RedirectResponse(f"/crises/{activation.crisis.id}", status_code=303)
+
+    # --- one crisis ----------------------------------------------------------------------
+
+    @router.get("/crises/{crisis_id}")
+    @guarded
+    async def crisis_page(request: Request, crisis_id: str) -> Response:
+        who, _user = reader(request)
+        return board(
+            who,
+            crisis_id,
+            request.query_params.get("statut", ""),
+            done=request.query_params.get("fait", ""),
+        )
+
+    @router.get("/crises/{crisis_id}/fragments/{name}")
+    @guarded
+    async def fragment(request: Request, crisis_id: str, name: str) -> Response:
+        who, _user = reader(request, fragment=True)
+        if name not in FRAGMENTS:
+            return Response("fragment inconnu", status_code=404)
+        context = board_context(who, crisis_id, request.query_params.get("statut", ""))
+        if context is None:
+            return Response("événement inconnu", status_code=404)
+        return _page(f"fragments/{name}.html", context)
+
+    @router.get("/crises/{crisis_id}/flux")
+    @guarded
+    async def stream(request: Request, crisis_id: str) -> Response:
+        reader(request, fragment=True)
+        if journal_head(store, crisis_id) is None:
+            return Response("événement inconnu", status_code=404)
+        return StreamingResponse(
+            sse_stream(lambda: journal_head(store, crisis_id), request.is_disconnected),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @router.post("/crises/{crisis_id}/validations/{step_id}")
+    @guarded
+    async def approve(request: Request, crisis_id: str, step_id: str) -> Response:
+        who, user, _form = await acting(request, Action.APPROVE)
+        return act(
+            who,
+            crisis_id,
+            "approbation",
+            lambda: orchestrator.approve(crisis_id, step_id, actor_of(user, Interface.WEB)),
+        )
+
+    @router.post("/crises/{crisis_id}/notes")
+    @guarded
+    async def note(request: Request, crisis_id: str) -> Response:
+        who, user, form = await acting(request, Action.NOTE)
+        text = form.get("text", "").strip()
+        if not text:
+            return board(who, crisis_id, error="la note est vide", status=422)
+        return act(
+            who,
+            crisis_id,
+            "note",
+            lambda: orchestrator.note(crisis_id, text[:4000], actor_of(user, Interface.WEB)),
+        )
+
+    @router.post("/crises/{crisis_id}/cloture")
+    @guarded
+    async def close(request: Request, crisis_id: str) -> Response:
+        who, user, form = await acting(request, Action.CLOSE)
+        if form.get("confirm") != "1":
+            return board(
+                who,
+                crisis_id,
+                error="cochez la case de confirmation pour clore l'événement",
+                status=422,
+            )
+        reason = form.get("reason", "").strip()[:500]
+        return act(
+            who,
+            crisis_id,
+            "cloture",
+            lambda: orchestrator.close(crisis_id, actor_of(user, Interface.WEB), reason),
+        )
+
+    @router.post("/crises/{crisis_id}/cip/activation")
+    @guarded
+    async def cip_on(request: Request, crisis_id: str) -> Response:
+        who, user, form = await acting(request, Action.ORDER_CIP)
+        number = form.get("number", "")
+        return act(
+            who,
+            crisis_id,
+            "cip",
+            lambda: orchestrator.activate_cip(
+                crisis_id,
+                number,
+                actor_of(user, Interface.WEB),
+                authority=authority_of(user.role),
+            ),
+        )
+
+    @router.post("/crises/{crisis_id}/cip/fermeture")
+    @guarded
+    async def cip_off(request: Request, crisis_id: str) -> Response:
+        who, user, _form = await acting(request, Action.ORDER_CIP)
+        return act(
+            who,
+            crisis_id,
+            "cip",
+            lambda: orchestrator.close_cip(
+                crisis_id, actor_of(user, Interface.WEB), authority=authority_of(user.role)
+            ),
+        )
+
+    @router.post("/crises/{crisis_id}/presse/{request_id}")
+    @guarded
+    async def media_answered(request: Request, crisis_id: str, request_id: str) -> Response:
+        who, user, form = await acting(request, Action.NOTE)
+        answer = form.get("answer", "").strip()[:2000]
+        return act(
+            who,
+            crisis_id,
+            "presse",
+            lambda: orchestrator.media_follow_up(
+                crisis_id, request_id, actor_of(user, Interface.WEB), answer=answer
+            ),
+        )
+
+    def act(who: _Visitor, crisis_id: str, done: str, action: Callable[[], None]) -> Response:
+        try:
+            action()
+        except CrisisNotFound:
+            return not_found(who, crisis_id)
+        except Refused as exc:
+            return board(who, crisis_id, error=str(exc), status=409)
+        return back(crisis_id, done)
+
+    return router
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded form's text fields (files ignored)."""
+    try:
+        data = await request.form()
+    except (ValueError, KeyError, AssertionError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _authenticate(
+    store: Any, login: str, form: Mapping[str, str], now: datetime, decoy_hash: str
+) -> WebUser | None:
+    """The account when login, password (and TOTP code when it has one) are right."""
+    password = form.get("password", "")
+    try:
+        login = check_login(login)
+    except ValueError:
+        verify_password(decoy_hash, password)
+        return None
+    with store.transaction() as tx:
+        user: WebUser | None = tx.user(login)
+    if user is None:
+        verify_password(decoy_hash, password)
+        return None
+    if not verify_password(user.password_hash, password) or user.disabled:
+        return None
+    if user.totp_secret is not None and not verify_totp(
+        user.totp_secret, form.get("code", ""), now
+    ):
+        return None
+    return user
+
+
+def _local_t0(day: str, at: str, tz: ZoneInfo) -> datetime:
+    """T0 from the form's local date and time (French error if unreadable)."""
+    try:
+        value = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()))
+    except ValueError:
+        raise ValueError(
+            "date ou heure du temps 0 illisible (date JJ/MM/AAAA et heure HH:MM attendues)"
+        ) from None
+    return value.replace(tzinfo=tz)
+
+
+def _minutes(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 60} min {seconds % 60:02d} s"
+
+
+def _board(
+    crisis: Crisis,
+    steps: list[StepState],
+    entries: list[JournalEntry],
+    now: datetime,
+    tz: ZoneInfo,
+    app: App,
+    reach_filter: str,
+) -> dict[str, Any]:
+    """Everything the board and its fragments show."""
+    by_seq = {e.seq: e for e in entries}
+    roster = {c.id: c for c in crisis.roster}
+    planned = {p.step.id: p for p in crisis.plan.steps}
+    end = crisis.closed_at or now
+    verdicts = [
+        {
+            "engagement": v.engagement,
+            "status": v.status.value,
+            "label": v.status.label,
+            "detail": v.detail,
+            "evidence": [
+                f"n° {n} — {by_seq[n].at.astimezone(tz):%H:%M:%S} — {by_seq[n].text}"
+                for n in v.evidence
+                if n in by_seq
+            ],
+        }
+        for v in compliance.judge(entries, now)
+    ]
+    step_rows = []
+    for s in steps:
+        p = planned.get(s.step_id)
+        step_rows.append(
+            {
+                "id": s.step_id,
+                "title": p.step.title if p else s.step_id,
+                "engagement": p.step.engagement.value if p else "",
+                "due": "dès l'ordre d'activer la CIP"
+                if s.due_at.year >= 9999
+                else f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
+                "status": s.status.value,
+                "label": STEP_LABELS[s.status],
+                "reason": s.hold_reason if s.status != StepStatus.DONE else "",
+                "approved_by": s.approved_by,
+            }
+        )
+    approvals = [
+        _approval(crisis, s, planned[s.step_id], now, app)
+        for s in steps
+        if s.status == StepStatus.APPROVAL
+        and not s.approved_by
+        and s.step_id in planned
+        and planned[s.step_id].step.approval == Approval.REQUIRED
+    ]
+    reach_rows = [
+        {
+            "code": r.code_insee,
+            "name": crisis.commune_names.get(r.code_insee, r.code_insee),
+            "status": r.status,
+            "label": REACH_LABELS.get(r.status, r.status),
+            "who": (
+                f"{roster[r.contact_id].name} ({r.role.label if r.role else ''})"
+                if r.contact_id in roster
+                else (r.contact_id or "")
+            )
+            if r.status == "joint"
+            else "",
+            "at": f"{r.at.astimezone(tz):%H:%M}" if r.at else "",
+            "attempts": r.attempts,
+        }
+        for r in compliance.commune_reach(entries, now)
+    ]
+    if reach_filter == "non_joint":
+        shown = [r for r in reach_rows if r["status"] in {"non_joint", "injoignable"}]
+    elif reach_filter in REACH_FILTERS and reach_filter:
+        shown = [r for r in reach_rows if r["status"] == reach_filter]
+    else:
+        reach_filter, shown = "", reach_rows
+    cell = []
+    media: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        fact = e.fact
+        if isinstance(fact, AcknowledgementReceived) and fact.role in CELL_ROLES:
+            contact = roster.get(fact.contact_id)
+            eta = ""
+            if fact.eta_minutes:
+                eta = (
+                    f"vers {(e.at + timedelta(minutes=fact.eta_minutes)).astimezone(tz):%H:%M} "
+                    f"(dans {fact.eta_minutes} min)"
+                )
+            cell.append(
+                {
+                    "name": contact.name if contact else fact.contact_id,
+                    "role": fact.role.label if fact.role else "",
+                    "trained": fact.trained,
+                    "at": f"{e.at.astimezone(tz):%H:%M}",
+                    "eta": eta or "non précisée",
+                }
+            )
+        elif isinstance(fact, MediaRequestReceived):
+            media[fact.request_id] = {
+                "id": fact.request_id,
+                "outlet": fact.outlet,
+                "journalist": fact.journalist,
+                "question": fact.question,
+                "topic": fact.topic,
+                "at": f"{e.at.astimezone(tz):%H:%M}",
+                "assignee": "",
+                "answer": None,
+                "answered_by": "",
+            }
+        elif isinstance(fact, MediaRequestAssigned) and fact.request_id in media:
+            media[fact.request_id]["assignee"] = fact.assignee
+        elif isinstance(fact, MediaRequestAnswered) and fact.request_id in media:
+            item = media[fact.request_id]
+            if item["answer"] is None:
+                item["answer"] = fact.answer
+                item["answered_by"] = f"{e.actor.name} à {e.at.astimezone(tz):%H:%M}"
+    latest = [
+        {
+            "seq": e.seq,
+            "at": f"{e.at.astimezone(tz):%d/%m %H:%M:%S}",
+            "actor": e.actor.name,
+            "interface": e.actor.interface.value,
+            "text": e.text,
+        }
+        for e in reversed(entries[-JOURNAL_SHOWN:])
+    ]
+    deadline = crisis.t0 + timedelta(minutes=60)
+    return {
+        "title": f"{crisis.kind.label.capitalize()} — {crisis.id}",
+        "crisis": {
+            "id": crisis.id,
+            "kind": crisis.kind.label,
+            "exercise": crisis.mode == Mode.EXERCICE,
+            "synergi": crisis.synergi_ref,
+            "t0": f"{crisis.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+            "t0_iso": crisis.t0.isoformat(),
+            "now_iso": now.isoformat(),
+            "deadline_iso": deadline.isoformat(),
+            "closed": f"{crisis.closed_at.astimezone(tz):%d/%m/%Y %H:%M}"
+            if crisis.closed_at
+            else "",
+            "since": _minutes(end - crisis.t0),
+            "remaining": _minutes(deadline - now) if now < deadline else "",
+            "communes": len(crisis.communes),
+            "cip_number": crisis.cip_number or "",
+            "cip_since": f"{crisis.t0_cip.astimezone(tz):%H:%M}" if crisis.t0_cip else "",
+        },
+        "exercise": crisis.mode == Mode.EXERCICE,
+        "verdicts": verdicts,
+        "steps": step_rows,
+        "approvals": approvals,
+        "reach": shown,
+        "reach_counts": {
+            "total": len(reach_rows),
+            "joint": sum(r["status"] == "joint" for r in reach_rows),
+        },
+        "reach_filter": reach_filter,
+        "reach_filters": list(REACH_FILTERS.items()),
+        "cell": cell,
+        "media": list(media.values()),
+        "journal": latest,
+        "fragments": FRAGMENTS,
+    }
+
+
+def _approval(
+    crisis: Crisis, state: StepState, planned: Any, now: datetime, app: App
+) -> dict[str, Any]:
+    """A message awaiting approval, previewed as each of its channels would carry it."""
+    step = planned.step
+    item: dict[str, Any] = {
+        "step_id": step.id,
+        "title": step.title,
+        "engagement": step.engagement.value,
+        "drafted_by": state.drafted_by,
+        "previews": [],
+        "error": "",
+    }
+    template = crisis.plan.templates.get(step.template) if step.template else None
+    if template is None:
+        item["error"] = "modèle de message introuvable"
+        return item
+    try:
+        text = render_message(template, message_context(crisis, None, now, app.orchestrator.config))
+    except RenderError as exc:
+        item["error"] = str(exc)
+        return item
+    for channel in step.channels:
+        if channel == ChannelName.SMS:
+            preview = {
+                "text": text.short,
+                "measure": f"{count_segments(text.short)} segment(s) — "
+                + describe_segments(text.short),
+            }
+        elif channel in {ChannelName.X, ChannelName.APP}:
+            length = len(text.short)
+            over = " — trop long pour X" if channel == ChannelName.X and length > X_LIMIT else ""
+            preview = {"text": text.short, "measure": f"{length} caractères{over}"}
+        elif channel in {ChannelName.VOICE, ChannelName.STANDARD}:
+            preview = {"text": text.voice, "measure": "message vocal"}
+        elif channel == ChannelName.WEBSITE:
+            preview = {
+                "text": text.long,
+                "measure": "page d'alerte, bandeau et flux CAP (même texte)",
+            }
+        else:
+            preview = {"text": text.long, "measure": f"objet : {text.subject}"}
+        item["previews"].append({"channel": channel.label, **preview})
+    return item

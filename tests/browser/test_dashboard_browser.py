@@ -1,0 +1,215 @@
+"""The dashboard in headless Chromium, served by uvicorn on 127.0.0.1: log in, declare a T0,
+four-eyes approval (the drafter refused, a second approver from a 375-px phone), and the board
+changing without reload when a fact lands. Screenshots are kept in the test's directory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from channels.ack_link import AckLinkSigner
+from contacts.model import Role
+from crisis.accounts import WebRole, WebUser, actor_of, hash_password
+from crisis.bootstrap import App
+from crisis.clock import FakeClock
+from crisis.model import Actor, Interface
+from crisis.web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PASSWORD = "phrase de passe de test"
+WAIT_MS = 10_000
+PHONE = {"width": 375, "height": 812}
+
+
+def _chromium() -> Path:
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    message = f"{CHROMIUM} est absent : installer le paquet Debian « chromium » (apt-get install chromium)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _user(app: App, login: str, role: WebRole, name: str) -> WebUser:
+    now = app.clock.now()
+    user = WebUser(
+        login=login,
+        display_name=name,
+        role=role,
+        password_hash=hash_password(PASSWORD),
+        created_at=now,
+        updated_at=now,
+    )
+    with app.store.transaction() as tx:
+        tx.add_user(user)
+    return user
+
+
+@pytest.fixture
+def served(app: App) -> Iterator[str]:
+    """The full web application on a free local port (its own thread and event loop)."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = create_app(
+        app,
+        twilio_auth_token=None,
+        public_base_url=base,
+        ack_signer=AckLinkSigner(secret=b"secret-de-test-du-navigateur-0123456789", base_url=base),
+    )
+    config = uvicorn.Config(
+        web,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    ready = threading.Event()
+    for _ in range(100):
+        if server.started:
+            ready.set()
+            break
+        ready.wait(0.05)
+    assert server.started, "uvicorn did not start"
+    yield base
+    server.should_exit = True
+    thread.join(10)
+
+
+def _login(page, base: str, login: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/connexion")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("#form-connexion button[type=submit]")
+    page.wait_for_url(f"{base}/crises", timeout=WAIT_MS)
+
+
+def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path: Path) -> None:
+    """The whole round: declare, refuse the drafter, approve from a phone, watch it live."""
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    base = served
+    _user(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
+    dircab = _user(app, "dircab", WebRole.DIRECTEUR_CABINET, "Directeur de cabinet")
+    _user(app, "prefete", WebRole.PREFET, "Préfète")
+    t0_local = (clock.now() - timedelta(minutes=20)).astimezone(app.orchestrator.config.timezone)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(executable), args=["--no-sandbox"])
+        try:
+            # 1. the on-call agent declares the T0 from the big screen
+            desk = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = desk.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text))
+            _login(page, base, "agent1")
+            page.screenshot(path=str(tmp_path / "crises.png"), full_page=True)
+            page.select_option("#kind", "inondation")
+            page.fill("#t0_date", f"{t0_local:%Y-%m-%d}")
+            page.fill("#t0_time", f"{t0_local:%H:%M}")
+            page.fill("#synergi", "SYN-42-0777")
+            page.fill("#zone", "42218")
+            page.click("#form-activation button[type=submit]")
+            page.wait_for_selector("#communes-resolues", timeout=WAIT_MS)
+            resolved = page.locator("#communes-resolues tbody tr").all_inner_texts()
+            page.screenshot(path=str(tmp_path / "confirmation.png"), full_page=True)
+            page.click("#form-confirmation button[type=submit]")
+            page.wait_for_selector("#tableau", timeout=WAIT_MS)
+            crisis_id = page.get_attribute("#tableau", "data-crise")
+            assert crisis_id
+            page.wait_for_selector("#tableau[data-tete]", timeout=WAIT_MS)  # live stream open
+            engagements = page.locator(".conformite li.engagement").count()
+            reach_before = page.inner_text('tr[data-commune="42218"] .etat')
+            verdict_before = page.inner_text('li[data-engagement="48.1"] summary')
+            page.screenshot(path=str(tmp_path / "tableau.png"), full_page=True)
+
+            # 2. the directeur de cabinet wrote the first message: his approval is refused
+            with app.store.transaction() as tx:
+                step = next(s for s in tx.steps(crisis_id) if s.step_id == "premier_message")
+                drafter = actor_of(dircab, Interface.WEB).name
+                tx.save_steps(crisis_id, [step.model_copy(update={"drafted_by": drafter})])
+            phone_a = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+            mine = phone_a.new_page()
+            _login(mine, base, "dircab")
+            mine.goto(f"{base}/crises/{crisis_id}")
+            mine.click("#validation-premier_message .bouton-approuver", timeout=WAIT_MS)
+            mine.wait_for_selector("#erreur", timeout=WAIT_MS)
+            refusal = mine.inner_text("#erreur")
+            mine.screenshot(path=str(tmp_path / "refus-redacteur.png"))
+
+            # 3. the préfète approves from her phone, 375 px wide
+            phone_b = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+            other = phone_b.new_page()
+            _login(other, base, "prefete")
+            other.goto(f"{base}/crises/{crisis_id}")
+            button = other.locator("#validation-premier_message .bouton-approuver")
+            button.scroll_into_view_if_needed(timeout=WAIT_MS)
+            box = button.bounding_box()
+            overflow = other.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            other.screenshot(path=str(tmp_path / "validation-telephone.png"))
+            button.click(timeout=WAIT_MS)
+            other.wait_for_selector("#fait", timeout=WAIT_MS)
+            approved = other.inner_text("#fait")
+            still_listed = other.locator("#validation-premier_message").count()
+
+            # 4. a mayor confirms by phone: the agent's board changes without reloading
+            page.evaluate("() => { window.pasRecharge = 42; }")
+            with app.store.transaction() as tx:
+                crisis = tx.crisis(crisis_id)
+            maire = next(c for c in crisis.roster if c.role == Role.MAIRE and c.commune == "42218")
+            app.orchestrator.acknowledge(
+                crisis_id, maire.id, Actor(name="Standard", interface=Interface.CLI)
+            )
+            page.wait_for_function(
+                """() => document.querySelector('tr[data-commune="42218"] .etat')
+                         .textContent.trim() === 'jointe'""",
+                timeout=WAIT_MS,
+            )
+            page.wait_for_function(
+                """before => document.querySelector('li[data-engagement="48.1"] summary')
+                             .textContent !== before""",
+                arg=verdict_before,
+                timeout=WAIT_MS,
+            )
+            not_reloaded = page.evaluate("() => window.pasRecharge")
+            verdict_after = page.inner_text('li[data-engagement="48.1"] summary')
+            approval_seen = page.locator("#validation-premier_message").count()
+            page.screenshot(path=str(tmp_path / "tableau-en-direct.png"), full_page=True)
+            for context in (desk, phone_a, phone_b):
+                context.close()
+        finally:
+            browser.close()
+    assert not [m for m in console if "Content Security Policy" in m], console
+    assert any("Saint-Étienne" in row for row in resolved), resolved
+    assert engagements >= 9
+    assert reach_before in {"en cours", "non jointe"}
+    assert "double regard" in refusal
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box["height"] >= 40  # a thumb's target
+    assert overflow <= 0
+    assert "Message approuvé" in approved and still_listed == 0
+    assert not_reloaded == 42
+    assert "fait" in verdict_after and verdict_after != verdict_before
+    assert approval_seen == 0  # the live refresh also dropped the approved message
+    for name in ("crises", "confirmation", "tableau", "validation-telephone"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
