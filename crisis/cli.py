@@ -169,19 +169,32 @@ def _confirm_area(area: ResolvedArea, yes: bool) -> None:
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Faire tourner l'orchestrateur (minuteries, envois) jusqu'à Ctrl-C."""
+    """Faire tourner l'orchestrateur (minuteries, envois, serveur web) jusqu'à Ctrl-C."""
     application = _app(config, send=True)
+    hooks = application.webhooks
+    web = (
+        f" ; serveur web sur {hooks.host}:{hooks.port} (adresse publique {hooks.public_base_url})"
+        if hooks is not None
+        else " ; pas de serveur web (ni Twilio ni [web] public_base_url configurés)"
+    )
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        console.print("Orchestrateur démarré (Ctrl-C pour arrêter).")
+        console.print(f"Orchestrateur démarré{web} (Ctrl-C pour arrêter).")
         await serve(application, stop)
 
     asyncio.run(main())
     application.close()
+
+
+@app.command(name="serve")
+def serve_command(config: ConfigOption = None) -> None:
+    """Comme « crisis run » : le service, avec le tableau de bord et l'API quand l'adresse
+    publique (section « web », public_base_url) et CRISIS_WEB_SECRET sont configurées."""
+    run(config)
 
 
 @app.command()

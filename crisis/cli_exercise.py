@@ -98,7 +98,7 @@ def exercise_run(
 ) -> None:
     """Jouer un exercice de bout en bout : injections, pression médiatique, CIP, puis le REX.
 
-    Canaux simulés, sauf « [exercise] real_sends = true » : alors seuls les participants du
+    Canaux simulés, sauf « real_sends = true » (section « exercise ») : alors seuls les participants du
     scénario reçoivent de vrais messages, tous marqués EXERCICE EXERCICE EXERCICE.
     """
     from crisis.exercise.runner import run_exercise
@@ -258,7 +258,7 @@ def cip_activate(
     """Enregistrer l'ordre du préfet d'activer la CIP (T0 CIP) et son numéro unique.
 
     Réservé aux comptes qui ont la délégation du préfet (directeur de cabinet ou préfet,
-    section [accounts] de la configuration). L'annonce du numéro (médias, internet, standard)
+    section « accounts » de la configuration). L'annonce du numéro (médias, internet, standard)
     part aussitôt avec « crisis run ».
     """
     application = open_app_sending(
