@@ -98,8 +98,9 @@ def exercise_run(
 ) -> None:
     """Jouer un exercice de bout en bout : injections, pression médiatique, CIP, puis le REX.
 
-    Canaux simulés, sauf « real_sends = true » (section « exercise ») : alors seuls les participants du
-    scénario reçoivent de vrais messages, tous marqués EXERCICE EXERCICE EXERCICE.
+    Canaux simulés, sauf « real_sends = true » (section « exercise ») : alors seuls les
+    participants du scénario reçoivent de vrais messages, tous marqués EXERCICE EXERCICE
+    EXERCICE.
     """
     from crisis.exercise.runner import run_exercise
 

@@ -164,6 +164,10 @@ def _disabled_router() -> APIRouter:
     @router.api_route(LOGIN_PATH, methods=["GET", "POST"])
     @router.api_route("/crises", methods=["GET", "POST"])
     @router.api_route("/crises/{rest:path}", methods=["GET", "POST"])
+    @router.api_route("/rapports", methods=["GET", "POST"])
+    @router.api_route("/rapports/{rest:path}", methods=["GET", "POST"])
+    @router.api_route("/annuaire", methods=["GET", "POST"])
+    @router.api_route("/annuaire/{rest:path}", methods=["GET", "POST"])
     async def disabled(request: Request) -> Response:
         return _page("erreur.html", {"title": "Indisponible", "message": message}, 503)
 
@@ -630,6 +634,9 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             return board(who, crisis_id, error=str(exc), status=409)
         return back(crisis_id, done)
 
+    from crisis.web.pages_reports import extra_pages_router  # /rapports, /annuaire (a cycle)
+
+    router.include_router(extra_pages_router(app, codec))
     return router
 
 

@@ -330,7 +330,7 @@ async def test_pages_are_refused_without_the_secret(app: App) -> None:
     web = create_app(app, twilio_auth_token=None, public_base_url="http://127.0.0.1:8080")
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        for path in ("/connexion", "/crises", "/crises/X/fragments/cip"):
+        for path in ("/connexion", "/crises", "/crises/X/fragments/cip", "/rapports", "/annuaire"):
             response = await http.get(path)
             assert response.status_code == 503
             assert "CRISIS_WEB_SECRET" in response.text

@@ -1,0 +1,300 @@
+"""The dashboard's reports page: REX, compliance report and annual review on request (French).
+
+`GET /rapports` lists every crisis (open and closed) with links to its REX and compliance
+report, and the annual reviews; `GET /rapports/{crisis_id}/{rex|conformite}.{html|pdf|md}` and
+`GET /rapports/bilan-{year}.{html|pdf|md}` write the document with the crisis.reports writers
+into a temporary directory and return it (HTML inline, PDF and Markdown as attachments).
+`GET /rapports/{crisis_id}` shows the page for that crisis alone (the board links to it).
+
+`PageAccess` holds the dashboard's session, CSRF and role checks for the routers that live
+outside crisis/web/pages.py (this one and crisis/web/pages_contacts.py): the same rules as
+`pages_router`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from crisis.accounts import Action, WebUser, can
+from crisis.bootstrap import App
+from crisis.cli_exercise import training_rows
+from crisis.model import JournalEntry, Mode
+from crisis.reports import ReportError, write_annual, write_compliance, write_rex
+from crisis.store.repository import CrisisNotFound
+from crisis.web.pages import _SECURITY_HEADERS, LOGIN_PATH, _Denied, _page, _Visitor
+from crisis.web.session import Session, SessionCodec
+
+__all__ = ["MEDIA_TYPES", "PageAccess", "extra_pages_router", "reports_router"]
+
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "md": "text/markdown; charset=utf-8",
+}
+KINDS = {"rex": "Retour d'expérience (REX)", "conformite": "Rapport de conformité"}
+_DOCUMENT = re.compile(r"(?P<kind>rex|conformite)\.(?P<fmt>html|pdf|md)")
+_ANNUAL = re.compile(r"bilan-(?P<year>\d{4})\.(?P<fmt>html|pdf|md)")
+# the reports' HTML carries its own inline style and an inline SVG: no script, nothing fetched
+_REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+)
+Writer = Callable[..., list[Path]]
+
+
+class PageAccess:
+    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages.py)."""
+
+    def __init__(self, app: App, codec: SessionCodec) -> None:
+        self.app = app
+        self.codec = codec
+
+    def visitor(self, request: Request) -> _Visitor:
+        """The session (new if absent or invalid) and its account when logged in and valid."""
+        now = self.app.clock.now()
+        session = self.codec.decode(request.cookies.get(self.codec.cookie_name), now)
+        if session is None:
+            return _Visitor(Session.anonymous(now), None, fresh=True)
+        if session.login is None:
+            return _Visitor(session, None, fresh=False)
+        with self.app.store.transaction() as tx:
+            user = tx.user(session.login)
+        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp:
+            return _Visitor(Session.anonymous(now), None, fresh=True)
+        return _Visitor(session, user, fresh=False)
+
+    def respond(self, who: _Visitor, response: Response) -> Response:
+        """The response, with the session's cookie when the session is new."""
+        if who.fresh:
+            response.set_cookie(
+                self.codec.cookie_name,
+                self.codec.encode(who.session),
+                httponly=True,
+                secure=self.codec.secure,
+                samesite="strict",
+                path="/",
+            )
+        return response
+
+    def common(self, who: _Visitor) -> dict[str, Any]:
+        """What every page's base template needs."""
+        user = who.user
+        return {
+            "user": user,
+            "csrf": who.session.csrf,
+            "prefecture": self.app.settings.prefecture.name,
+            "can": {a.value: user is not None and can(user.role, a) for a in Action},
+        }
+
+    def page(
+        self, who: _Visitor, name: str, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        """A dashboard page (security headers set) for this visitor."""
+        return self.respond(who, _page(name, {**self.common(who), **context}, status))
+
+    def error(self, who: _Visitor, title: str, message: str, status: int) -> Response:
+        """The French error page."""
+        return self.page(who, "erreur.html", {"title": title, "message": message}, status)
+
+    def forbidden(self, who: _Visitor, message: str) -> _Denied:
+        """A 403 with a French page."""
+        return _Denied(self.error(who, "Accès refusé", message, 403))
+
+    def reader(self, request: Request) -> tuple[_Visitor, WebUser]:
+        """The logged-in account allowed to read, else the login page (or 403)."""
+        who = self.visitor(request)
+        if who.user is None:
+            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
+        if not can(who.user.role, Action.READ):
+            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de consulter")
+        return who, who.user
+
+    async def poster(
+        self, request: Request, allowed: Callable[[WebUser], bool], what: str
+    ) -> tuple[_Visitor, WebUser, FormData]:
+        """A POST (urlencoded or multipart): logged in, CSRF token right, then `allowed`.
+
+        `what` completes « le rôle … ne permet pas de … » in the refusal.
+        """
+        who = self.visitor(request)
+        try:
+            form = await request.form()
+        except (ValueError, KeyError, AssertionError):
+            form = FormData()
+        if who.user is None:
+            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
+        token = form.get("csrf")
+        if not who.session.csrf_ok(token if isinstance(token, str) else None):
+            raise self.forbidden(
+                who,
+                "jeton de formulaire absent ou invalide : rechargez la page puis recommencez",
+            )
+        if not allowed(who.user):
+            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {what}")
+        return who, who.user, form
+
+
+def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a _Denied raised by the checks into its response."""
+
+    @functools.wraps(handler)
+    async def run(*args: Any, **kwargs: Any) -> Response:
+        try:
+            result: Response = await handler(*args, **kwargs)
+        except _Denied as denied:
+            return denied.response
+        return result
+
+    return run
+
+
+def extra_pages_router(app: App, codec: SessionCodec) -> APIRouter:
+    """The reports and contacts pages, for `pages_router` to include."""
+    from crisis.web.pages_contacts import contacts_router
+
+    router = APIRouter(include_in_schema=False)
+    router.include_router(reports_router(app, codec))
+    router.include_router(contacts_router(app, codec))
+    return router
+
+
+def reports_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (closures)
+    """`/rapports`: the list, and each document generated on request."""
+    router = APIRouter(include_in_schema=False)
+    access = PageAccess(app, codec)
+    store, clock = app.store, app.clock
+    prefecture = app.settings.prefecture.name
+    timezone = app.settings.prefecture.timezone
+    tz = ZoneInfo(timezone)
+
+    def listing(who: _Visitor, only: str | None = None) -> Response:
+        with store.transaction() as tx:
+            crises = [tx.crisis(i) for i in tx.crisis_ids(open_only=False)]
+        if only is not None:
+            crises = [c for c in crises if c.id == only]
+            if not crises:
+                return unknown(who, f"aucun événement « {only} »")
+        now = clock.now()
+        rows = [
+            {
+                "id": c.id,
+                "kind": c.kind.label,
+                "exercise": c.mode == Mode.EXERCICE,
+                "t0": f"{c.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+                "closed": f"{c.closed_at.astimezone(tz):%d/%m/%Y %H:%M}" if c.closed_at else "",
+            }
+            for c in reversed(crises)
+        ]
+        years = sorted({now.astimezone(tz).year} | {c.t0.astimezone(tz).year for c in crises})
+        context = {
+            "title": "Rapports" if only is None else f"Rapports — {only}",
+            "only": only or "",
+            "open": [r for r in rows if not r["closed"]],
+            "closed": [r for r in rows if r["closed"]],
+            "years": list(reversed(years)),
+            "kinds": list(KINDS.items()),
+            "formats": [("html", "HTML"), ("pdf", "PDF"), ("md", "Markdown")],
+        }
+        return access.page(who, "rapports.html", context)
+
+    def unknown(who: _Visitor, message: str) -> Response:
+        return access.error(who, "Rapport introuvable", message, 404)
+
+    async def document(who: _Visitor, fmt: str, build: Callable[[Path], list[Path]]) -> Response:
+        def generate() -> tuple[str, bytes]:
+            with tempfile.TemporaryDirectory(prefix="rapport-") as folder:
+                [path] = build(Path(folder))
+                return path.name, path.read_bytes()
+
+        try:
+            name, content = await asyncio.to_thread(generate)
+        except ReportError as exc:
+            return access.error(who, "Rapport impossible", str(exc), 422)
+        disposition = "inline" if fmt == "html" else "attachment"
+        headers = {
+            **_SECURITY_HEADERS,
+            "Content-Disposition": f'{disposition}; filename="{name}"',
+        }
+        if fmt == "html":
+            headers["Content-Security-Policy"] = _REPORT_CSP
+        return access.respond(who, Response(content, media_type=MEDIA_TYPES[fmt], headers=headers))
+
+    @router.get("/rapports")
+    @guarded
+    async def reports(request: Request) -> Response:
+        who, _user = access.reader(request)
+        return listing(who)
+
+    @router.get("/rapports/{name}")
+    @guarded
+    async def annual_or_crisis(request: Request, name: str) -> Response:
+        who, _user = access.reader(request)
+        match = _ANNUAL.fullmatch(name)
+        if match is None:
+            if name.startswith("bilan-"):
+                return unknown(
+                    who, f"rapport inconnu « {name} » (bilan-AAAA.html, .pdf ou .md attendu)"
+                )
+            return listing(who, only=name)
+        year, fmt = int(match["year"]), match["fmt"]
+        with store.transaction() as tx:
+            journals: Sequence[list[JournalEntry]] = [
+                tx.journal(c) for c in tx.crisis_ids(open_only=False)
+            ]
+        now = clock.now()
+        rows = training_rows(app.directory(), now.astimezone(tz).date())
+        return await document(
+            who,
+            fmt,
+            lambda folder: write_annual(
+                year,
+                journals,
+                rows,
+                now,
+                folder,
+                prefecture=prefecture,
+                timezone=timezone,
+                formats=(fmt,),
+            ),
+        )
+
+    @router.get("/rapports/{crisis_id}/{name}")
+    @guarded
+    async def crisis_report(request: Request, crisis_id: str, name: str) -> Response:
+        who, _user = access.reader(request)
+        match = _DOCUMENT.fullmatch(name)
+        if match is None:
+            return unknown(
+                who,
+                f"rapport inconnu « {name} » : rex ou conformite, au format html, pdf ou md",
+            )
+        try:
+            with store.transaction() as tx:
+                tx.crisis(crisis_id)
+                entries = tx.journal(crisis_id)
+        except CrisisNotFound:
+            return unknown(who, f"aucun événement « {crisis_id} »")
+        writer: Writer = write_rex if match["kind"] == "rex" else write_compliance
+        fmt = match["fmt"]
+        now: datetime = clock.now()
+        return await document(
+            who,
+            fmt,
+            lambda folder: writer(
+                entries, now, folder, prefecture=prefecture, timezone=timezone, formats=(fmt,)
+            ),
+        )
+
+    return router
