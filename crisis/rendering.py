@@ -80,46 +80,33 @@ def render_message(template: MessageTemplate, context: Mapping[str, Any]) -> Ren
 
 
 _REPORTS = Path(__file__).resolve().parent / "reports" / "templates"
+_PAGES = Path(__file__).resolve().parent / "web" / "templates"
 
 
-@lru_cache(maxsize=1)
-def _report_env() -> SandboxedEnvironment:
-    """Report pages: HTML-escaped by default, templates from crisis/reports/templates."""
+@lru_cache(maxsize=2)
+def _html_env(folder: Path) -> SandboxedEnvironment:
+    """HTML templates from `folder`: escaped by default, strict about undefined names."""
     return SandboxedEnvironment(
-        loader=FileSystemLoader(_REPORTS),
+        loader=FileSystemLoader(folder),
         undefined=StrictUndefined,
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _render_html(folder: Path, name: str, context: Mapping[str, Any], what: str) -> str:
+    try:
+        return str(_html_env(folder).get_template(name).render(**context))
+    except TemplateError as exc:
+        raise RenderError(f"{what} {name} : {exc}") from exc
 
 
 def render_report(name: str, context: Mapping[str, Any]) -> str:
     """Render a report template (REX, conformité, bilan annuel) to an HTML page."""
-    try:
-        return str(_report_env().get_template(name).render(**context))
-    except TemplateError as exc:
-        raise RenderError(f"modèle de rapport {name} : {exc}") from exc
-
-
-_PAGES = Path(__file__).resolve().parent / "web" / "templates"
-
-
-@lru_cache(maxsize=1)
-def _page_env() -> SandboxedEnvironment:
-    """Dashboard pages: HTML-escaped by default, templates from crisis/web/templates."""
-    return SandboxedEnvironment(
-        loader=FileSystemLoader(_PAGES),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return _render_html(_REPORTS, name, context, "modèle de rapport")
 
 
 def render_page(name: str, context: Mapping[str, Any]) -> str:
     """Render a dashboard page or fragment (crisis/web/templates) to HTML, escaped."""
-    try:
-        return str(_page_env().get_template(name).render(**context))
-    except TemplateError as exc:
-        raise RenderError(f"modèle de page {name} : {exc}") from exc
+    return _render_html(_PAGES, name, context, "modèle de page")

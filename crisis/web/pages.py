@@ -153,6 +153,20 @@ def mount_pages(web: FastAPI, app: App, ack_signer: AckLinkSigner | None) -> Non
     web.include_router(pages_router(app, codec))
 
 
+def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a _Denied raised by the checks into its response."""
+
+    @functools.wraps(handler)
+    async def run(*args: Any, **kwargs: Any) -> Response:
+        try:
+            result: Response = await handler(*args, **kwargs)
+        except _Denied as denied:
+            return denied.response
+        return result
+
+    return run
+
+
 def _disabled_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     message = (
@@ -262,19 +276,6 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         if not can(who.user.role, action):
             raise forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {action.label}")
         return who, who.user, form
-
-    def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
-        """Turn a _Denied raised by the checks into its response."""
-
-        @functools.wraps(handler)
-        async def run(*args: Any, **kwargs: Any) -> Response:
-            try:
-                result: Response = await handler(*args, **kwargs)
-            except _Denied as denied:
-                return denied.response
-            return result
-
-        return run
 
     def load(crisis_id: str) -> tuple[Crisis, list[StepState], list[JournalEntry]]:
         with store.transaction() as tx:

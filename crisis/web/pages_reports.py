@@ -14,7 +14,6 @@ outside crisis/web/pages.py (this one and crisis/web/pages_contacts.py): the sam
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import tempfile
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from crisis.cli_exercise import training_rows
 from crisis.model import JournalEntry, Mode
 from crisis.reports import ReportError, write_annual, write_compliance, write_rex
 from crisis.store.repository import CrisisNotFound
-from crisis.web.pages import _SECURITY_HEADERS, LOGIN_PATH, _Denied, _page, _Visitor
+from crisis.web.pages import _SECURITY_HEADERS, LOGIN_PATH, _Denied, _page, _Visitor, guarded
 from crisis.web.session import Session, SessionCodec
 
 __all__ = ["MEDIA_TYPES", "PageAccess", "extra_pages_router", "reports_router"]
@@ -144,20 +143,6 @@ class PageAccess:
         if not allowed(who.user):
             raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {what}")
         return who, who.user, form
-
-
-def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a _Denied raised by the checks into its response."""
-
-    @functools.wraps(handler)
-    async def run(*args: Any, **kwargs: Any) -> Response:
-        try:
-            result: Response = await handler(*args, **kwargs)
-        except _Denied as denied:
-            return denied.response
-        return result
-
-    return run
 
 
 def extra_pages_router(app: App, codec: SessionCodec) -> APIRouter:
