@@ -457,7 +457,8 @@ def _trigger(
     # rendered first: a broken template holds the step before anything is recorded
     general = (
         render_message(
-            state.crisis.plan.templates[step.template], _context(state.crisis, None, now, config)
+            state.crisis.plan.templates[step.template],
+            message_context(state.crisis, None, now, config),
         )
         if step.template is not None
         else None
@@ -541,7 +542,7 @@ def _send(
 
     def rendered(commune: str | None) -> RenderedMessage:
         if commune not in cache:
-            cache[commune] = render_message(template, _context(crisis, commune, now, config))
+            cache[commune] = render_message(template, message_context(crisis, commune, now, config))
         return cache[commune]
 
     no_address: list[str] = []
@@ -725,12 +726,7 @@ def message_context(
     crisis: Crisis, commune: str | None, now: datetime, config: EngineConfig
 ) -> dict[str, Any]:
     """What message templates may read (also the dashboard's previews before approval)."""
-    return _context(crisis, commune, now, config)
 
-
-def _context(
-    crisis: Crisis, commune: str | None, now: datetime, config: EngineConfig
-) -> dict[str, Any]:
     def local(at: datetime) -> str:
         return at.astimezone(config.timezone).strftime("%Hh%M")
 
@@ -784,7 +780,9 @@ def template_problems(
                         update={"cip_number": "+33 4 65 71 42 42", "t0_cip": at}
                     )
                 try:
-                    render_message(templates[step.template], _context(sample, codes[0], at, config))
+                    render_message(
+                        templates[step.template], message_context(sample, codes[0], at, config)
+                    )
                 except RenderError as exc:
                     problems.append(f"playbook {playbook.kind.value}, étape {step.id} : {exc}")
                     break
@@ -807,7 +805,7 @@ def sms_texts(
                 continue
             try:
                 texts[name] = render_message(
-                    templates[name], _context(sample, "42218", at, config)
+                    templates[name], message_context(sample, "42218", at, config)
                 ).short
             except RenderError:
                 continue  # template_problems names it

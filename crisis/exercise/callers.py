@@ -11,9 +11,7 @@ while `queue_limit` callers already wait gets the overflow message ("debordement
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from functools import cached_property
 from statistics import mean
 from typing import NamedTuple
 
+from crisis.exercise.draws import poisson, seeded
 from crisis.exercise.scenario import CallerPoint, CipProfile, Scenario
 from crisis.model import CipCallEnded
 from playbooks.model import EventKind
@@ -86,21 +85,6 @@ class _Arrival:
     patience: float  # seconds
     talk: float  # seconds
     topic: str
-
-
-def _rng(seed: int, *parts: object) -> random.Random:
-    digest = hashlib.sha256(":".join(map(str, (seed, *parts))).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 -- simulation
-
-
-def _poisson(rng: random.Random, mean_count: float) -> int:
-    if mean_count <= 0:
-        return 0
-    limit, count, product = math.exp(-mean_count), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def _interpolate(points: Sequence[CallerPoint], minute: float) -> float:
@@ -208,8 +192,8 @@ class CallerSimulator:
         arrivals: list[_Arrival] = []
         profile = self.profile
         for minute in range(self.duration_minutes):
-            rng = _rng(self.seed, "cip", minute)
-            count = _poisson(rng, self.rate_per_hour(minute) / 60)
+            rng = seeded(self.seed, "cip", minute)
+            count = poisson(rng, self.rate_per_hour(minute) / 60)
             start = self.t0 + minute * BUCKET
             for second in sorted(rng.uniform(0, 60) for _ in range(count)):
                 patience = rng.uniform(*profile.patience_minutes) * 60

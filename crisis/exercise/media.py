@@ -11,7 +11,6 @@ seen so far.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import re
@@ -21,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, TypeVar
 
 from contacts.demo import FIRST_NAMES, SURNAMES
+from crisis.exercise.draws import poisson, seeded
 from crisis.exercise.scenario import MediaKind, MediaProfile, Scenario
 from crisis.model import DeliveryAttempted, InjectPlayed, JournalEntry, MediaRequestReceived
 from playbooks.model import EventKind
@@ -132,22 +132,6 @@ class SimulatedAnswer(NamedTuple):
     answer: str
 
 
-def _rng(seed: int, *parts: object) -> random.Random:
-    digest = hashlib.sha256(":".join(map(str, (seed, *parts))).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 -- simulation
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    """Knuth's draw; the means here are a few per minute."""
-    if mean <= 0:
-        return 0
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
-
-
 _K = TypeVar("_K", bound=str)
 
 
@@ -231,8 +215,8 @@ class MediaSimulator:
     # --- requests ----------------------------------------------------------------------------
 
     def _count(self, minute: int, stimuli: Sequence[Stimulus]) -> tuple[random.Random, int]:
-        rng = _rng(self.seed, "media", minute)
-        return rng, _poisson(rng, self.rate_per_hour(minute, stimuli) / 60)
+        rng = seeded(self.seed, "media", minute)
+        return rng, poisson(rng, self.rate_per_hour(minute, stimuli) / 60)
 
     def requests_between(
         self, start: datetime, end: datetime, stimuli: Sequence[Stimulus] = ()
@@ -327,7 +311,7 @@ class MediaSimulator:
 
     def _journalist(self, outlet: str, index: int) -> str:
         """A fictional journalist of the outlet: the same few names recur across the run."""
-        rng = _rng(self.seed, "journalist", outlet, index)
+        rng = seeded(self.seed, "journalist", outlet, index)
         return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
 
 
@@ -366,7 +350,7 @@ def simulated_answers(
     low, high = delay_minutes
     answers = []
     for request in requests:
-        rng = _rng(seed, "answer", request.fact.request_id)
+        rng = seeded(seed, "answer", request.fact.request_id)
         delay = timedelta(minutes=rng.uniform(low, high))
         answers.append(
             SimulatedAnswer(

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import FormData
 
 from channels.ack_link import AckLinkSigner
 from channels.base import ChannelName
@@ -66,7 +67,7 @@ from crisis.web.live import journal_head, sse_stream
 from crisis.web.session import Session, SessionCodec, is_local_http
 from playbooks.model import Approval, EventKind
 
-__all__ = ["FRAGMENTS", "mount_pages", "pages_router"]
+__all__ = ["FRAGMENTS", "PageAccess", "guarded", "mount_pages", "pages_router"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOGIN_PATH = "/connexion"
@@ -202,65 +203,115 @@ def _page(name: str, context: Mapping[str, Any], status: int = 200) -> HTMLRespo
     )
 
 
-def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (one closure per route)
-    """The dashboard's routes, bound to the built application and the session codec."""
-    router = APIRouter(include_in_schema=False)
-    store, clock, orchestrator = app.store, app.clock, app.orchestrator
-    tz = ZoneInfo(app.settings.prefecture.timezone)
-    prefecture = app.settings.prefecture.name
-    decoy_hash = hash_password(secrets.token_urlsafe(24))  # unknown logins cost the same time
+class PageAccess:
+    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages.py)."""
 
-    def visitor(request: Request) -> _Visitor:
-        now = clock.now()
-        session = codec.decode(request.cookies.get(codec.cookie_name), now)
+    def __init__(self, app: App, codec: SessionCodec) -> None:
+        self.app = app
+        self.codec = codec
+
+    def visitor(self, request: Request) -> _Visitor:
+        """The session (new if absent or invalid) and its account when logged in and valid:
+        a reset, role change or disabled account ends the session."""
+        now = self.app.clock.now()
+        session = self.codec.decode(request.cookies.get(self.codec.cookie_name), now)
         if session is None:
             return _Visitor(Session.anonymous(now), None, fresh=True)
         if session.login is None:
             return _Visitor(session, None, fresh=False)
-        with store.transaction() as tx:
+        with self.app.store.transaction() as tx:
             user = tx.user(session.login)
         if user is None or user.disabled or user.updated_at.isoformat() != session.stamp:
-            return _Visitor(Session.anonymous(now), None, fresh=True)  # reset, disabled: out
+            return _Visitor(Session.anonymous(now), None, fresh=True)
         return _Visitor(session, user, fresh=False)
 
-    def with_cookie(response: Response, session: Session) -> Response:
+    def with_cookie(self, response: Response, session: Session) -> Response:
+        """The response, carrying this session's cookie."""
         response.set_cookie(
-            codec.cookie_name,
-            codec.encode(session),
+            self.codec.cookie_name,
+            self.codec.encode(session),
             httponly=True,
-            secure=codec.secure,
+            secure=self.codec.secure,
             samesite="strict",
             path="/",
         )
         return response
 
-    def respond(who: _Visitor, response: Response) -> Response:
-        return with_cookie(response, who.session) if who.fresh else response
+    def respond(self, who: _Visitor, response: Response) -> Response:
+        """The response, with the session's cookie when the session is new."""
+        return self.with_cookie(response, who.session) if who.fresh else response
 
-    def common(who: _Visitor) -> dict[str, Any]:
+    def common(self, who: _Visitor) -> dict[str, Any]:
+        """What every page's base template needs."""
         user = who.user
         return {
             "user": user,
             "csrf": who.session.csrf,
-            "prefecture": prefecture,
+            "prefecture": self.app.settings.prefecture.name,
             "can": {a.value: user is not None and can(user.role, a) for a in Action},
         }
 
-    def forbidden(who: _Visitor, message: str) -> _Denied:
-        context = {**common(who), "title": "Accès refusé", "message": message}
-        return _Denied(_page("erreur.html", context, 403))
+    def page(
+        self, who: _Visitor, name: str, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        """A dashboard page (security headers set) for this visitor."""
+        return self.respond(who, _page(name, {**self.common(who), **context}, status))
 
-    def reader(request: Request, *, fragment: bool = False) -> tuple[_Visitor, WebUser]:
-        """The logged-in account allowed to read, or a redirect to the login page (401 for the
-        page's script)."""
-        who = visitor(request)
+    def error(self, who: _Visitor, title: str, message: str, status: int) -> Response:
+        """The French error page."""
+        return self.page(who, "erreur.html", {"title": title, "message": message}, status)
+
+    def forbidden(self, who: _Visitor, message: str) -> _Denied:
+        """A 403 with a French page."""
+        return _Denied(self.error(who, "Accès refusé", message, 403))
+
+    def reader(self, request: Request, *, fragment: bool = False) -> tuple[_Visitor, WebUser]:
+        """The logged-in account allowed to read, else the login page (401 for the page's
+        script, `fragment`), or 403."""
+        who = self.visitor(request)
         if who.user is None:
             if fragment:
                 raise _Denied(Response("session expirée", status_code=401))
-            raise _Denied(respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
+            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
         if not can(who.user.role, Action.READ):
-            raise forbidden(who, f"le rôle {who.user.role.label} ne permet pas de consulter")
+            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de consulter")
         return who, who.user
+
+    async def poster(
+        self, request: Request, allowed: Callable[[WebUser], bool], what: str
+    ) -> tuple[_Visitor, WebUser, FormData]:
+        """A POST (urlencoded or multipart): logged in, CSRF token right, then `allowed`.
+
+        `what` completes « le rôle … ne permet pas de … » in the refusal.
+        """
+        who = self.visitor(request)
+        try:
+            form = await request.form()
+        except (ValueError, KeyError, AssertionError):
+            form = FormData()
+        if who.user is None:
+            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
+        token = form.get("csrf")
+        if not who.session.csrf_ok(token if isinstance(token, str) else None):
+            raise self.forbidden(
+                who,
+                "jeton de formulaire absent ou invalide : rechargez la page puis recommencez",
+            )
+        if not allowed(who.user):
+            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {what}")
+        return who, who.user, form
+
+
+def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (one closure per route)
+    """The dashboard's routes, bound to the built application and the session codec."""
+    router = APIRouter(include_in_schema=False)
+    store, clock, orchestrator = app.store, app.clock, app.orchestrator
+    tz = ZoneInfo(app.settings.prefecture.timezone)
+    decoy_hash = hash_password(secrets.token_urlsafe(24))  # unknown logins cost the same time
+
+    access = PageAccess(app, codec)
+    visitor, respond, common = access.visitor, access.respond, access.common
+    with_cookie, forbidden, reader = access.with_cookie, access.forbidden, access.reader
 
     async def acting(request: Request, action: Action) -> tuple[_Visitor, WebUser, dict[str, str]]:
         """A POST: logged in (else to the login page), CSRF token right, role allowed."""

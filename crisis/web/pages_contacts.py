@@ -32,8 +32,7 @@ from crisis.cli_contacts import STATUS_LABELS, ImportKind, _mask_email, _run_imp
 from crisis.cli_exercise import training_rows
 from crisis.model import Authority
 from crisis.store.directory import DirectoryIntegrityError
-from crisis.web.pages import _Visitor, guarded
-from crisis.web.pages_reports import PageAccess
+from crisis.web.pages import PageAccess, _Visitor, guarded
 from crisis.web.session import SessionCodec
 
 __all__ = ["CONTACTS_SHOWN", "MAX_UPLOAD_BYTES", "can_import", "contacts_router"]

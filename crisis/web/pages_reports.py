@@ -6,9 +6,7 @@ report, and the annual reviews; `GET /rapports/{crisis_id}/{rex|conformite}.{htm
 into a temporary directory and return it (HTML inline, PDF and Markdown as attachments).
 `GET /rapports/{crisis_id}` shows the page for that crisis alone (the board links to it).
 
-`PageAccess` holds the dashboard's session, CSRF and role checks for the routers that live
-outside crisis/web/pages.py (this one and crisis/web/pages_contacts.py): the same rules as
-`pages_router`.
+The session, CSRF and role checks are `crisis.web.pages.PageAccess`, shared by every router.
 """
 
 from __future__ import annotations
@@ -19,23 +17,20 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
+from fastapi.responses import Response
 
-from crisis.accounts import Action, WebUser, can
 from crisis.bootstrap import App
 from crisis.cli_exercise import training_rows
 from crisis.model import JournalEntry, Mode
 from crisis.reports import ReportError, write_annual, write_compliance, write_rex
 from crisis.store.repository import CrisisNotFound
-from crisis.web.pages import _SECURITY_HEADERS, LOGIN_PATH, _Denied, _page, _Visitor, guarded
-from crisis.web.session import Session, SessionCodec
+from crisis.web.pages import _SECURITY_HEADERS, PageAccess, _Visitor, guarded
+from crisis.web.session import SessionCodec
 
-__all__ = ["MEDIA_TYPES", "PageAccess", "extra_pages_router", "reports_router"]
+__all__ = ["MEDIA_TYPES", "extra_pages_router", "reports_router"]
 
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
@@ -51,98 +46,6 @@ _REPORT_CSP = (
     "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
 )
 Writer = Callable[..., list[Path]]
-
-
-class PageAccess:
-    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages.py)."""
-
-    def __init__(self, app: App, codec: SessionCodec) -> None:
-        self.app = app
-        self.codec = codec
-
-    def visitor(self, request: Request) -> _Visitor:
-        """The session (new if absent or invalid) and its account when logged in and valid."""
-        now = self.app.clock.now()
-        session = self.codec.decode(request.cookies.get(self.codec.cookie_name), now)
-        if session is None:
-            return _Visitor(Session.anonymous(now), None, fresh=True)
-        if session.login is None:
-            return _Visitor(session, None, fresh=False)
-        with self.app.store.transaction() as tx:
-            user = tx.user(session.login)
-        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp:
-            return _Visitor(Session.anonymous(now), None, fresh=True)
-        return _Visitor(session, user, fresh=False)
-
-    def respond(self, who: _Visitor, response: Response) -> Response:
-        """The response, with the session's cookie when the session is new."""
-        if who.fresh:
-            response.set_cookie(
-                self.codec.cookie_name,
-                self.codec.encode(who.session),
-                httponly=True,
-                secure=self.codec.secure,
-                samesite="strict",
-                path="/",
-            )
-        return response
-
-    def common(self, who: _Visitor) -> dict[str, Any]:
-        """What every page's base template needs."""
-        user = who.user
-        return {
-            "user": user,
-            "csrf": who.session.csrf,
-            "prefecture": self.app.settings.prefecture.name,
-            "can": {a.value: user is not None and can(user.role, a) for a in Action},
-        }
-
-    def page(
-        self, who: _Visitor, name: str, context: dict[str, Any], status: int = 200
-    ) -> Response:
-        """A dashboard page (security headers set) for this visitor."""
-        return self.respond(who, _page(name, {**self.common(who), **context}, status))
-
-    def error(self, who: _Visitor, title: str, message: str, status: int) -> Response:
-        """The French error page."""
-        return self.page(who, "erreur.html", {"title": title, "message": message}, status)
-
-    def forbidden(self, who: _Visitor, message: str) -> _Denied:
-        """A 403 with a French page."""
-        return _Denied(self.error(who, "Accès refusé", message, 403))
-
-    def reader(self, request: Request) -> tuple[_Visitor, WebUser]:
-        """The logged-in account allowed to read, else the login page (or 403)."""
-        who = self.visitor(request)
-        if who.user is None:
-            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
-        if not can(who.user.role, Action.READ):
-            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de consulter")
-        return who, who.user
-
-    async def poster(
-        self, request: Request, allowed: Callable[[WebUser], bool], what: str
-    ) -> tuple[_Visitor, WebUser, FormData]:
-        """A POST (urlencoded or multipart): logged in, CSRF token right, then `allowed`.
-
-        `what` completes « le rôle … ne permet pas de … » in the refusal.
-        """
-        who = self.visitor(request)
-        try:
-            form = await request.form()
-        except (ValueError, KeyError, AssertionError):
-            form = FormData()
-        if who.user is None:
-            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
-        token = form.get("csrf")
-        if not who.session.csrf_ok(token if isinstance(token, str) else None):
-            raise self.forbidden(
-                who,
-                "jeton de formulaire absent ou invalide : rechargez la page puis recommencez",
-            )
-        if not allowed(who.user):
-            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {what}")
-        return who, who.user, form
 
 
 def extra_pages_router(app: App, codec: SessionCodec) -> APIRouter:
