@@ -301,7 +301,7 @@ def directory_for_benchmark(n_communes: int) -> Directory:
         raise ValueError(f"nombre de communes hors plage (0 à {limit} numéros de fiction)")
     communes: list[dict[str, object]] = []
     contacts: list[dict[str, object]] = []
-    with _gc_paused():
+    with gc_paused():
         for i in range(n_communes):
             code = f"B{i + 1:05d}"
             communes.append({"code_insee": code, "nom": f"Commune {code}"})
@@ -321,7 +321,7 @@ def directory_for_benchmark(n_communes: int) -> Directory:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Bulk allocation of many small objects: no collection passes meanwhile."""
     enabled = gc.isenabled()
     gc.disable()

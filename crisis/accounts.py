@@ -98,6 +98,7 @@ class Action(StrEnum):
     ORDER_CIP = "order_cip"
     CLOSE = "close"
     DRAFT = "draft"
+    EXERCISE = "exercise"
     NOTE = "note"
     READ = "read"
 
@@ -113,6 +114,7 @@ ACTION_LABELS = {
     Action.ORDER_CIP: "ordonner la CIP",
     Action.CLOSE: "clore l'événement",
     Action.DRAFT: "rédiger un message",
+    Action.EXERCISE: "conduire un exercice",
     Action.NOTE: "écrire dans la main courante",
     Action.READ: "consulter",
 }
@@ -121,7 +123,10 @@ PERMISSIONS: dict[WebRole, frozenset[Action]] = {
     WebRole.PREFET: frozenset(Action),
     WebRole.DIRECTEUR_CABINET: frozenset(Action),
     # approving stays with the directeur de cabinet and the préfet (four-eyes by authority)
-    WebRole.CHARGE_COMMUNICATION: frozenset({Action.DRAFT, Action.NOTE, Action.READ}),
+    # the chargé de communication also runs the exercises (simulated media pressure, 49)
+    WebRole.CHARGE_COMMUNICATION: frozenset(
+        {Action.DRAFT, Action.EXERCISE, Action.NOTE, Action.READ}
+    ),
     WebRole.AGENT: frozenset({Action.DECLARE_T0, Action.NOTE, Action.READ}),
     WebRole.OBSERVATEUR: frozenset({Action.READ}),
 }

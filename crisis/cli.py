@@ -43,6 +43,7 @@ from crisis.model import (
     NOT_YET,
     AcknowledgementReceived,
     Actor,
+    DraftTexts,
     Interface,
     JournalEntry,
     Mode,
@@ -53,10 +54,12 @@ from crisis.service import ActivationError, ActivationRequest
 from crisis.settings import SettingsError
 from crisis.store.repository import CrisisNotFound
 from playbooks.loader import (
+    PlaybookError,
     check_library,
     default_library_dir,
     default_templates_dir,
     load_library,
+    load_template,
 )
 from playbooks.model import EventKind
 
@@ -356,6 +359,33 @@ def approve(crisis_id: str, step: str, by: ByOption, config: ConfigOption = None
     """Valider le message d'une étape (double regard : pas par son rédacteur)."""
     _act(config, "approve", crisis_id, step, Actor(name=by, interface=Interface.CLI))
     console.print(f"Message de l'étape {step} validé.")
+
+
+@app.command()
+def draft(
+    crisis_id: str,
+    step: str,
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            "--fichier",
+            help="Textes au format d'un modèle de playbooks/templates (subject, short, voice, "
+            "intro, closing, [sections]).",
+        ),
+    ],
+    by: ByOption,
+    config: ConfigOption = None,
+) -> None:
+    """Rédiger ou modifier le message d'une étape avant sa validation (double regard)."""
+    try:
+        texts = DraftTexts.of(load_template(file))
+    except PlaybookError as exc:
+        raise fail(str(exc)) from None
+    _act(config, "draft", crisis_id, step, texts, Actor(name=by, interface=Interface.CLI))
+    console.print(
+        f"Rédaction de l'étape {step} enregistrée : elle attend la validation d'une autre personne."
+    )
 
 
 @app.command()

@@ -32,6 +32,7 @@ from crisis.model import (
     CipClosed,
     Crisis,
     CrisisClosed,
+    DraftTexts,
     Fact,
     InjectPlayed,
     Intent,
@@ -40,6 +41,7 @@ from crisis.model import (
     MediaRequestAssigned,
     MediaRequestReceived,
     MessageApproved,
+    MessageDrafted,
     MessagesQueued,
     Mode,
     NoteAdded,
@@ -51,7 +53,7 @@ from crisis.model import (
     StepTriggered,
     WarningRaised,
 )
-from crisis.rendering import RenderedMessage, RenderError, render_message
+from crisis.rendering import RenderedMessage, RenderError, render_message, render_text
 from playbooks.model import (
     Action,
     Approval,
@@ -64,6 +66,15 @@ from playbooks.model import (
 )
 
 CHECKPOINTS = (30, 45, 60)
+X_LIMIT = 280  # characters of a post on X: the short text of a step published on X
+DRAFT_MAX_CHARS = 10_000  # per text of a draft: far above any real message
+DRAFT_LABELS = {  # French names of a draft's parts, in refusals and on the form
+    "subject": "objet",
+    "short": "texte court",
+    "voice": "message vocal",
+    "intro": "introduction",
+    "closing": "conclusion",
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,15 @@ class Approve:
     """Someone approves a step's message."""
 
     step_id: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A comms officer writes (or rewrites) a step's message before its approval."""
+
+    step_id: str
+    texts: DraftTexts
     actor: Actor
 
 
@@ -167,7 +187,16 @@ class Record:
 
 
 Stimulus = (
-    Tick | Acknowledge | Approve | SetCiavNumber | Note | Close | ActivateCip | CloseCip | Record
+    Tick
+    | Acknowledge
+    | Approve
+    | Draft
+    | SetCiavNumber
+    | Note
+    | Close
+    | ActivateCip
+    | CloseCip
+    | Record
 )
 _AFTER_CLOSE = (LessonsRecorded, MediaRequestAnswered, MediaRequestAssigned, CipCallEnded)
 
@@ -214,6 +243,8 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
             _acknowledge(state, stimulus, decision)
         case Approve():
             state = _approve(state, stimulus, decision)
+        case Draft():
+            state = _draft(state, stimulus, now, config, decision)
         case SetCiavNumber():
             if crisis.kind != EventKind.ATTENTAT:
                 raise Refused("le numéro de la CIAV ne concerne qu'un attentat")
@@ -381,6 +412,123 @@ def _drafter(step: Step) -> str:
     return f"modèle « {step.template} »"
 
 
+def template_for(crisis: Crisis, step: Step) -> MessageTemplate:
+    """The message a step sends: its draft when someone wrote one, else the playbook's template
+    (KeyError when the step names no template, or one the plan lacks)."""
+    if step.id in crisis.drafts:
+        return crisis.drafts[step.id]
+    if step.template is None:
+        raise KeyError(step.id)
+    return crisis.plan.templates[step.template]
+
+
+def draft_refusal(crisis: Crisis, step: Step, current: StepState) -> str:
+    """Why this step's message cannot be written now (French), or "" when it can: only a
+    message awaiting an approval still to come (any time before it leaves)."""
+    if crisis.closed_at is not None:
+        return "l'événement est clos"
+    if step.approval == Approval.PRE_APPROVED:
+        return (
+            f"l'étape {step.id} envoie un modèle pré-approuvé par le playbook : il ne se modifie "
+            "pas depuis le tableau de bord"
+        )
+    if step.approval != Approval.REQUIRED or step.template is None:
+        return f"l'étape {step.id} n'envoie pas de message soumis à validation"
+    if current.status == StepStatus.DONE:
+        return f"le message de l'étape {step.id} est déjà parti"
+    if current.approved_by:
+        return (
+            f"le message de l'étape {step.id} est déjà approuvé ({current.approved_by}) : il part"
+        )
+    return ""
+
+
+def _draft(
+    state: CrisisState, draft: Draft, now: datetime, config: EngineConfig, decision: Decision
+) -> CrisisState:
+    """Check a draft (the step awaits an approval still to come; every text composes with the
+    crisis's context, within the channels' limits), then make it the step's message."""
+    crisis = state.crisis
+    try:
+        step = crisis.plan.step(draft.step_id).step
+    except KeyError:
+        raise Refused(f"étape inconnue : {draft.step_id}") from None
+    current = next(s for s in state.steps if s.step_id == draft.step_id)
+    refusal = draft_refusal(crisis, step, current)
+    if refusal:
+        raise Refused(refusal)
+    texts = _clean(draft.texts)
+    name = f"{step.template} (rédaction)"
+    rendered = _composed(texts, name, message_context(crisis, None, now, config))
+    for field_name in ("subject", "short", "voice"):
+        if not getattr(rendered, field_name):
+            raise Refused(f"{DRAFT_LABELS[field_name]} : le texte est vide")
+    if _discloses_contacts(crisis, rendered):
+        raise Refused(
+            "le texte contient les coordonnées d'une personne de l'annuaire (numéro ou adresse "
+            "électronique) : elles ne se publient pas"
+        )
+    length = len(rendered.short)
+    if ChannelName.X in step.channels and length > X_LIMIT:
+        raise Refused(
+            f"texte court : {length} caractères, {X_LIMIT} au plus pour X : raccourcissez-le "
+            "(il part aussi par SMS et sur l'application)"
+        )
+    decision.fact(
+        MessageDrafted(step_id=step.id, drafted_by=draft.actor.name, texts=texts), draft.actor
+    )
+    drafts = {**crisis.drafts, step.id: texts.template(name)}
+    decision.crisis_updates["drafts"] = drafts
+    updated = current.model_copy(update={"drafted_by": draft.actor.name, "approved_by": ""})
+    decision.steps[step.id] = updated
+    steps = tuple(updated if s.step_id == step.id else s for s in state.steps)
+    return replace(state, crisis=crisis.model_copy(update={"drafts": drafts}), steps=steps)
+
+
+def _clean(texts: DraftTexts) -> DraftTexts:
+    """The texts trimmed, empty sections dropped, none too long."""
+    sections = {s: t.strip() for s, t in texts.sections.items() if t.strip()}
+    cleaned = DraftTexts(
+        subject=texts.subject.strip(),
+        short=texts.short.strip(),
+        voice=texts.voice.strip(),
+        intro=texts.intro.strip(),
+        sections=sections,
+        closing=texts.closing.strip(),
+    )
+    parts = [(DRAFT_LABELS[f], getattr(cleaned, f)) for f in DRAFT_LABELS]
+    parts += [(f"rubrique « {s.heading} »", t) for s, t in sections.items()]
+    for label, text in parts:
+        if len(text) > DRAFT_MAX_CHARS:
+            raise Refused(f"{label} : {len(text)} caractères, {DRAFT_MAX_CHARS} au plus")
+    return cleaned
+
+
+def _discloses_contacts(crisis: Crisis, rendered: RenderedMessage) -> bool:
+    """Whether a phone number or address of the directory would be published (typed, or read
+    through a placeholder such as the crisis's roster)."""
+    text = "\n".join((rendered.subject, rendered.short, rendered.voice, rendered.long)).casefold()
+    personal = {v for c in crisis.roster for v in (c.mobile, c.landline, c.email) if v}
+    return any(value.casefold() in text for value in personal)
+
+
+def _composed(texts: DraftTexts, name: str, context: Mapping[str, Any]) -> RenderedMessage:
+    """The draft rendered as the channels would carry it; a text that does not compose is
+    refused, naming its part and the placeholders available."""
+    parts: list[tuple[str, str]] = [(DRAFT_LABELS[f], getattr(texts, f)) for f in DRAFT_LABELS]
+    parts += [(f"rubrique « {s.heading} »", t) for s, t in texts.sections.items()]
+    for label, source in parts:
+        try:
+            render_text(source, context, where=label)
+        except RenderError as exc:
+            detail = exc.__cause__ or exc  # the template engine's own words
+            raise Refused(
+                f"{label} : texte impossible à composer ({detail}) ; champs disponibles : "
+                + ", ".join(sorted(context))
+            ) from None
+    return render_message(texts.template(name), context)
+
+
 # --- steps -------------------------------------------------------------------------------------
 
 
@@ -409,13 +557,15 @@ def _run_due_steps(
             continue
         if step.approval == Approval.REQUIRED and not current.approved_by:
             if current.status != StepStatus.APPROVAL:
-                decision.fact(ApprovalRequested(step_id=step.id, drafted_by=_drafter(step)))
+                # a message drafted before the step fell due keeps its human drafter
+                drafter = current.drafted_by or _drafter(step)
+                decision.fact(ApprovalRequested(step_id=step.id, drafted_by=drafter))
                 decision.steps[step.id] = current.model_copy(
                     update={
                         "status": StepStatus.APPROVAL,
                         "hold_reason": "validation attendue",
                         "held_since": current.held_since or now,
-                        "drafted_by": _drafter(step),
+                        "drafted_by": drafter,
                     }
                 )
             continue
@@ -457,8 +607,7 @@ def _trigger(
     # rendered first: a broken template holds the step before anything is recorded
     general = (
         render_message(
-            state.crisis.plan.templates[step.template],
-            message_context(state.crisis, None, now, config),
+            template_for(state.crisis, step), message_context(state.crisis, None, now, config)
         )
         if step.template is not None
         else None
@@ -537,7 +686,7 @@ def _send(
     goes with a person's first call only); None: everybody on every channel."""
     crisis = state.crisis
     assert step.template is not None  # guaranteed by the Step validator for message actions
-    template = crisis.plan.templates[step.template]
+    template = template_for(crisis, step)
     cache: dict[str | None, RenderedMessage] = {} if general is None else {None: general}
 
     def rendered(commune: str | None) -> RenderedMessage:

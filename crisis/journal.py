@@ -36,6 +36,7 @@ from crisis.model import (
     MediaRequestAssigned,
     MediaRequestReceived,
     MessageApproved,
+    MessageDrafted,
     MessagesQueued,
     NoteAdded,
     StepHeld,
@@ -243,6 +244,11 @@ def describe(fact: Fact) -> str:
             return f"Étape {fact.step_id} en attente : {fact.reason}."
         case ApprovalRequested():
             return f"Message de l'étape {fact.step_id} à valider (rédigé par {fact.drafted_by})."
+        case MessageDrafted():
+            return (
+                f"Message de l'étape {fact.step_id} rédigé par {fact.drafted_by} ; "
+                "validation attendue d'une autre personne."
+            )
         case MessageApproved():
             return f"Message de l'étape {fact.step_id} validé par {fact.approved_by}."
         case ApprovalRefused():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from channels.base import ChannelName
 from contacts.model import Contact, Role
-from playbooks.model import Action, Engagement, EventKind, Plan, Section
+from playbooks.model import Action, Engagement, EventKind, MessageTemplate, Plan, Section
 
 
 class Mode(StrEnum):
@@ -103,6 +103,37 @@ class Crisis(_Frozen):
     t0_cip: datetime | None = None
     cip_number: str | None = None  # the numéro unique while the CIP is active
     participants: ExerciseAllowList | None = None  # exercise only: who real sends may reach
+    # step id -> the message as a comms officer wrote it on the dashboard: what is approved and
+    # sent instead of the playbook's template (crisis.engine.template_for)
+    drafts: dict[str, MessageTemplate] = Field(default_factory=dict)
+
+
+class DraftTexts(_Frozen):
+    """A message as a comms officer writes it before approval: Jinja sources with the same
+    placeholders as a playbook's template (crisis.engine.message_context)."""
+
+    subject: str
+    short: str  # SMS, X, app notification
+    voice: str  # read by the automate d'appels
+    intro: str = ""
+    sections: dict[Section, str] = Field(default_factory=dict)
+    closing: str = ""
+
+    @classmethod
+    def of(cls, template: MessageTemplate) -> DraftTexts:
+        """The texts of a template (what the drafting form starts from)."""
+        return cls(
+            subject=template.subject,
+            short=template.short,
+            voice=template.voice,
+            intro=template.intro,
+            sections=dict(template.sections),
+            closing=template.closing,
+        )
+
+    def template(self, name: str) -> MessageTemplate:
+        """These texts as a message template named `name`."""
+        return MessageTemplate(name=name, **self.model_dump())
 
 
 # --- facts: past tense, frozen, stored in the main courante -------------------------------
@@ -203,6 +234,16 @@ class ApprovalRequested(_Frozen):
     type: Literal["ApprovalRequested"] = "ApprovalRequested"
     step_id: str
     drafted_by: str
+
+
+class MessageDrafted(_Frozen):
+    """Someone wrote (or rewrote) a message awaiting approval: its sources, kept so that the
+    audit and the REX show what was approved. Public texts only, no personal data."""
+
+    type: Literal["MessageDrafted"] = "MessageDrafted"
+    step_id: str
+    drafted_by: str
+    texts: DraftTexts
 
 
 class MessageApproved(_Frozen):
@@ -466,6 +507,7 @@ Fact = Annotated[
     | ChainEnded
     | StepHeld
     | ApprovalRequested
+    | MessageDrafted
     | MessageApproved
     | ApprovalRefused
     | DeliveryAttempted

@@ -22,6 +22,7 @@ from crisis.engine import (
     CloseCip,
     CrisisState,
     Decision,
+    Draft,
     EngineConfig,
     Note,
     Record,
@@ -42,6 +43,7 @@ from crisis.model import (
     Crisis,
     DeliveryAttempted,
     DeliveryReported,
+    DraftTexts,
     EngagementStatus,
     ExerciseAllowList,
     Fact,
@@ -259,6 +261,11 @@ class Orchestrator:
     def approve(self, crisis_id: str, step_id: str, actor: Actor) -> None:
         """Approve a step's message (four-eyes)."""
         self.handle(crisis_id, Approve(step_id=step_id, actor=actor))
+
+    def draft(self, crisis_id: str, step_id: str, texts: DraftTexts, actor: Actor) -> None:
+        """Write (or rewrite) a step's message before its approval: it is then what is approved
+        and sent, and its drafter cannot approve it (four-eyes)."""
+        self.handle(crisis_id, Draft(step_id=step_id, texts=texts, actor=actor))
 
     def set_ciav_number(self, crisis_id: str, number: str, actor: Actor) -> None:
         """Record the CIAV number (attentat)."""

@@ -30,10 +30,11 @@ from contacts.geography import load_communes
 from contacts.model import TrainingRecord
 from crisis import compliance
 from crisis.bootstrap import App, build
-from crisis.clock import PausableClock
+from crisis.clock import PausableClock, SystemClock
 from crisis.demo import demo_settings
 from crisis.engine import Refused
 from crisis.exercise.callers import CallerSimulator
+from crisis.exercise.control import RunControl, RunStatus
 from crisis.exercise.media import (
     MediaSimulator,
     SimulatedAnswer,
@@ -65,6 +66,7 @@ CALLERS = Actor(name="simulateur d'appelants CIP", interface=Interface.SYSTEM)
 PREFET = Actor(name="Préfet (exercice)", interface=Interface.CLI)
 DIRCAB = Actor(name="Directeur de cabinet (exercice)", interface=Interface.CLI)
 _STEP = 0.25  # real seconds between two looks at the exercise
+_WALL = SystemClock()  # the dashboard's reports are dated in wall time
 
 
 @dataclass
@@ -129,9 +131,12 @@ def run_exercise(
     env: Mapping[str, str] | None = None,
     out_dir: Path | None = None,
     fresh: bool = True,
+    control: RunControl | None = None,
 ) -> ExerciseResult:
     """Play the scenario to its end; the REX (HTML, PDF, Markdown) goes to `out_dir`.
 
+    With `control` (a run started from the dashboard), the dashboard's orders pause, speed up
+    or stop the run, and its state is reported for the dashboard; nothing is drawn on screen.
     Raises ScenarioError (French, with the file and the location) for a bad scenario.
     """
     if fresh and data_dir.exists():
@@ -170,10 +175,11 @@ def run_exercise(
         )
         crisis = activation.crisis
         names = [area.names[c] for c in area.codes]
-        play = _Play(app, scenario, crisis.id, crisis.t0, names)
+        play = _Play(app, scenario, crisis.id, crisis.t0, names, control)
         asyncio.run(play.run(console))
         result = ExerciseResult(crisis_id=crisis.id)
-        app.orchestrator.close(crisis.id, DIRCAB, "fin de l'exercice")
+        reason = "exercice arrêté avant son terme" if play.stopped else "fin de l'exercice"
+        app.orchestrator.close(crisis.id, DIRCAB, reason)
         result.trained = _record_training(app, scenario, crisis.id, play.cip_at is not None)
         with app.store.transaction() as tx:
             entries = tx.journal(crisis.id)
@@ -213,9 +219,17 @@ class _Play:
     """The animation team of one run: injects, journalists, callers, the simulated cell."""
 
     def __init__(
-        self, app: App, scenario: Scenario, crisis_id: str, t0: datetime, communes: Sequence[str]
+        self,
+        app: App,
+        scenario: Scenario,
+        crisis_id: str,
+        t0: datetime,
+        communes: Sequence[str],
+        control: RunControl | None = None,
     ) -> None:
         self.app = app
+        self.control = control
+        self.stopped = False
         self.scenario = scenario
         self.crisis_id = crisis_id
         self.t0 = t0
@@ -236,19 +250,43 @@ class _Play:
     async def run(self, console: Console) -> None:
         stop = asyncio.Event()
         server = asyncio.create_task(serve(self.app, stop))
-        toggle = _pause_on_enter(self.app.clock, console)
+        toggle = _pause_on_enter(self.app.clock, console) if self.control is None else None
         try:
-            with Live(console=console, refresh_per_second=4, transient=False) as live:
-                while self.app.clock.now() < self.end:
-                    await asyncio.sleep(_STEP)
-                    self.step(self.app.clock.now())
-                    live.update(self.screen())
+            if self.control is None:
+                with Live(console=console, refresh_per_second=4, transient=False) as live:
+                    while self.app.clock.now() < self.end:
+                        await asyncio.sleep(_STEP)
+                        self.step(self.app.clock.now())
+                        live.update(self.screen())
+            else:
+                await self._driven(self.control)
             await self.app.dispatcher.drain()
         finally:
             if toggle is not None:
                 toggle()
             stop.set()
             await server
+
+    async def _driven(self, control: RunControl) -> None:
+        """The run started from the dashboard: its orders applied, its state reported."""
+        clock = self.app.clock
+        assert isinstance(clock, PausableClock)
+        while clock.now() < self.end:
+            control.apply(clock)
+            if control.stop_requested:
+                self.stopped = True
+                break
+            control.report(
+                _WALL.now(),
+                status=RunStatus.PAUSED if clock.paused else RunStatus.RUNNING,
+                crisis_id=self.crisis_id,
+                t0=self.t0,
+                clock=clock.now(),
+                speed=clock.speed,
+                duration_minutes=self.scenario.duration,
+            )
+            await asyncio.sleep(_STEP)
+            self.step(clock.now())
 
     def step(self, now: datetime) -> None:
         """Everything due at `now`, in the order the animation team would play it."""

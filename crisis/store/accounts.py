@@ -20,6 +20,7 @@ from crisis.store.tables import metadata
 USERS: Table = metadata.tables["web_user"]
 TOKENS: Table = metadata.tables["api_token"]
 ATTEMPTS: Table = metadata.tables["login_attempt"]
+REVOKED: Table = metadata.tables["web_session_revoked"]
 _USER_COLUMNS = frozenset({"display_name", "role", "password_hash", "totp_secret", "disabled"})
 
 
@@ -161,6 +162,29 @@ class AccountsTx:
                 update(TOKENS).where(TOKENS.c.id.in_([t.id for t in found])).values(revoked_at=at)
             )
         return [t.model_copy(update={"revoked_at": at}) for t in found]
+
+    # --- sessions ended before their time ---------------------------------------------------
+
+    def revoke_session(
+        self, session_id: str, login: str, expires_at: datetime, now: datetime
+    ) -> None:
+        """Refuse this session from now until its cookie would expire anyway; forget the
+        revocations that no longer matter."""
+        self.session.execute(delete(REVOKED).where(REVOKED.c.expires_at < now))
+        exists = self.session.execute(
+            select(REVOKED.c.session_id).where(REVOKED.c.session_id == session_id[:64])
+        ).first()
+        if exists is None:
+            self.session.execute(
+                insert(REVOKED).values(
+                    session_id=session_id[:64], login=login[:64], expires_at=expires_at
+                )
+            )
+
+    def session_revoked(self, session_id: str) -> bool:
+        """Whether this session was ended by a logout."""
+        query = select(REVOKED.c.session_id).where(REVOKED.c.session_id == session_id[:64])
+        return self.session.execute(query).first() is not None
 
     # --- login attempts --------------------------------------------------------------------
 

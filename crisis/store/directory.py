@@ -6,14 +6,13 @@ stored. Every change bumps `directory_revision`, which readers poll to know when
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlmodel import Session
 
+from contacts.demo import gc_paused
 from contacts.model import Commune, Contact, Directory, RosterSlot, TrainingRecord
 from crisis.store.tables import metadata
 
@@ -84,7 +83,7 @@ class DirectoryTx:
         contact_cols = (
             "id", "name", "role", "commune", "rank", "mobile", "landline", "email", "trained"
         )  # fmt: skip
-        with _gc_paused():  # tens of thousands of small objects: no collection passes meanwhile
+        with gc_paused():  # tens of thousands of small objects: no collection passes meanwhile
             communes = self._rows(COMMUNES, commune_cols)
             contacts = self._rows(CONTACTS, contact_cols)
             training = [
@@ -182,17 +181,6 @@ class DirectoryTx:
         self.session.execute(
             update(REVISION).where(REVISION.c.id == 1).values(revision=REVISION.c.revision + 1)
         )
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _commune_row(position: int, commune: Commune) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +43,7 @@ from crisis.store.tables import (
     StepRow,
     UtcDateTime,
 )
-from playbooks.model import Engagement, EventKind, Plan
+from playbooks.model import Engagement, EventKind, MessageTemplate, Plan
 
 ENQUEUE_CHUNK = 2000
 
@@ -155,6 +155,7 @@ class Tx(DirectoryTx, AccountsTx):
                 participants=None
                 if crisis.participants is None
                 else crisis.participants.model_dump(mode="json"),
+                drafts=_drafts_json(crisis.drafts),
             )
         )
         try:
@@ -166,7 +167,10 @@ class Tx(DirectoryTx, AccountsTx):
         self.session.flush()
 
     def update_crisis(self, crisis_id: str, **values: Any) -> None:
-        """Set columns of the crisis row (closed_at, ciav_number, t0_cip, checkpoints_done)."""
+        """Set columns of the crisis row (closed_at, ciav_number, t0_cip, checkpoints_done,
+        drafts: step id -> MessageTemplate)."""
+        if "drafts" in values:
+            values["drafts"] = _drafts_json(values["drafts"])
         self.session.execute(
             update(CrisisRow).where(col(CrisisRow.id) == crisis_id).values(**values)
         )
@@ -613,7 +617,12 @@ def _crisis(row: CrisisRow) -> Crisis:
         participants=None
         if row.participants is None
         else ExerciseAllowList.model_validate(row.participants),
+        drafts={k: MessageTemplate.model_validate(v) for k, v in (row.drafts or {}).items()},
     )
+
+
+def _drafts_json(drafts: Mapping[str, MessageTemplate]) -> dict[str, object]:
+    return {step_id: t.model_dump(mode="json") for step_id, t in drafts.items()}
 
 
 def _step_row(crisis_id: str, position: int, state: StepState) -> StepRow:

@@ -79,6 +79,11 @@ class CrisisRow(SQLModel, table=True):
     checkpoints_done: list[int] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # step id -> the message written on the dashboard before approval (playbooks MessageTemplate)
+    drafts: dict[str, object] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default="{}"),
+    )
     journal_seq: int = 0
     journal_head: str = Field(default="", max_length=64)
 
@@ -288,6 +293,17 @@ class LoginAttemptRow(SQLModel, table=True):
     source: str = Field(max_length=100)
     at: datetime = Field(sa_column=_ts())
     ok: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+
+
+class RevokedSessionRow(SQLModel, table=True):
+    """A dashboard session ended by its owner (logout) before its cookie expires: refused until
+    then. Only the session's random id is kept, never the cookie."""
+
+    __tablename__ = "web_session_revoked"
+
+    session_id: str = Field(primary_key=True, max_length=64)
+    login: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=_ts())
 
 
 OUTBOX: Table = metadata.tables["outbox"]  # Core access for the dispatcher's bulk reads and writes

@@ -47,10 +47,13 @@ from crisis.accounts import (
     verify_totp,
 )
 from crisis.bootstrap import App
-from crisis.engine import Refused, message_context
+from crisis.clock import SystemClock
+from crisis.engine import X_LIMIT, Refused, draft_refusal, message_context, template_for
+from crisis.exercise.control import list_runs
 from crisis.model import (
     AcknowledgementReceived,
     Crisis,
+    DraftTexts,
     Interface,
     JournalEntry,
     MediaRequestAnswered,
@@ -65,14 +68,13 @@ from crisis.service import ActivationError, ActivationRequest
 from crisis.store.repository import CrisisNotFound
 from crisis.web.live import journal_head, sse_stream
 from crisis.web.session import Session, SessionCodec, is_local_http
-from playbooks.model import Approval, EventKind
+from playbooks.model import Approval, EventKind, PlannedStep, Section
 
 __all__ = ["FRAGMENTS", "PageAccess", "guarded", "mount_pages", "pages_router"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOGIN_PATH = "/connexion"
 JOURNAL_SHOWN = 50
-X_LIMIT = 280
 FRAGMENTS = (
     "conformite",
     "validations",
@@ -107,12 +109,25 @@ DONE_MESSAGES = {
     "cloture": "Événement clos : l'alerte publique est retirée.",
     "cip": "Ordre de la préfète ou du préfet enregistré pour la CIP.",
     "presse": "Réponse à la sollicitation presse enregistrée.",
+    "redaction": "Rédaction enregistrée : elle attend la validation d'une autre personne.",
+}
+PLACEHOLDERS = {  # what a drafted text may read (crisis.engine.message_context), in French
+    "prefecture": ("{{ prefecture }}", "nom de la préfecture"),
+    "t0_local": ("{{ t0_local }}", "heure du temps 0 (02h10)"),
+    "now_local": ("{{ now_local }}", "heure de l'envoi"),
+    "communes": ("{{ communes|join(', ') }}", "communes concernées, séparées par des virgules"),
+    "commune": ("{{ commune }}", "commune du destinataire (messages aux élus ; vide au public)"),
+    "ciav_number": ("{{ ciav_number }}", "numéro de la CIAV (attentat), une fois communiqué"),
+    "cip_number": ("{{ cip_number }}", "numéro unique de la CIP, une fois activée"),
+    "t0_cip_local": ("{{ t0_cip_local }}", "heure d'activation de la CIP"),
+    "crisis": ("{{ crisis.synergi_ref }}", "référence SYNERGI de l'événement"),
 }
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
     "base-uri 'none'; object-src 'none'"
 )
+_WALL = SystemClock()  # exercises run on their own clock and report in wall time
 _SECURITY_HEADERS = {
     "Content-Security-Policy": _CSP,
     "X-Frame-Options": "DENY",
@@ -183,6 +198,8 @@ def _disabled_router() -> APIRouter:
     @router.api_route("/rapports/{rest:path}", methods=["GET", "POST"])
     @router.api_route("/annuaire", methods=["GET", "POST"])
     @router.api_route("/annuaire/{rest:path}", methods=["GET", "POST"])
+    @router.api_route("/exercices", methods=["GET", "POST"])
+    @router.api_route("/exercices/{rest:path}", methods=["GET", "POST"])
     async def disabled(request: Request) -> Response:
         return _page("erreur.html", {"title": "Indisponible", "message": message}, 503)
 
@@ -212,7 +229,7 @@ class PageAccess:
 
     def visitor(self, request: Request) -> _Visitor:
         """The session (new if absent or invalid) and its account when logged in and valid:
-        a reset, role change or disabled account ends the session."""
+        a reset, role change, disabled account or logout ends the session."""
         now = self.app.clock.now()
         session = self.codec.decode(request.cookies.get(self.codec.cookie_name), now)
         if session is None:
@@ -221,7 +238,8 @@ class PageAccess:
             return _Visitor(session, None, fresh=False)
         with self.app.store.transaction() as tx:
             user = tx.user(session.login)
-        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp:
+            revoked = tx.session_revoked(session.sid)
+        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp or revoked:
             return _Visitor(Session.anonymous(now), None, fresh=True)
         return _Visitor(session, user, fresh=False)
 
@@ -445,7 +463,10 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
     @router.post("/deconnexion")
     @guarded
     async def logout(request: Request) -> Response:
-        await acting(request, Action.READ)
+        who, user, _form = await acting(request, Action.READ)
+        now = clock.now()
+        with store.transaction() as tx:  # a copy of the cookie is refused from now on
+            tx.revoke_session(who.session.sid, user.login, who.session.expires_at, now)
         return with_cookie(
             RedirectResponse(LOGIN_PATH, status_code=303), Session.anonymous(clock.now())
         )
@@ -468,9 +489,15 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             }
             for c in reversed(crises)
         ]
+        runs = [
+            {"id": r.run_id, "title": r.title, "status": r.status.value, "speed": f"{r.speed:g}"}
+            for r in list_runs(app.settings.data_dir / "exercices", _WALL.now())
+            if r.status.live
+        ]
         return {
             **common(who),
             "title": "Événements",
+            "runs": runs,
             "open": [r for r in rows if not r["closed"]],
             "closed": [r for r in rows if r["closed"]],
             "kinds": [(k.value, k.label) for k in EventKind],
@@ -677,6 +704,51 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             ),
         )
 
+    def drafting(
+        who: _Visitor,
+        crisis_id: str,
+        step_id: str,
+        texts: DraftTexts | None = None,
+        *,
+        error: str = "",
+        status: int = 200,
+    ) -> Response:
+        """The drafting form: the texts given (or the step's current ones), the reason of a
+        refusal; a step that can no longer be drafted shows only why (409)."""
+        try:
+            with store.transaction() as tx:
+                crisis, steps = tx.crisis(crisis_id), tx.steps(crisis_id)
+        except CrisisNotFound:
+            return not_found(who, crisis_id)
+        context = _drafting(crisis, steps, step_id, texts, clock.now(), app)
+        if context is None:
+            return access.error(who, "Étape inconnue", f"aucune étape « {step_id} »", 404)
+        if context["refusal"] and texts is None:
+            return access.error(who, "Rédaction impossible", context["refusal"], 409)
+        context.update(error=error)
+        return respond(who, _page("redaction.html", {**common(who), **context}, status))
+
+    @router.get("/crises/{crisis_id}/redaction/{step_id}")
+    @guarded
+    async def draft_form(request: Request, crisis_id: str, step_id: str) -> Response:
+        who, user = reader(request)
+        if not can(user.role, Action.DRAFT):
+            raise forbidden(who, f"le rôle {user.role.label} ne permet pas de {Action.DRAFT.label}")
+        return drafting(who, crisis_id, step_id)
+
+    @router.post("/crises/{crisis_id}/redaction/{step_id}")
+    @guarded
+    async def draft(request: Request, crisis_id: str, step_id: str) -> Response:
+        who, user, form = await acting(request, Action.DRAFT)
+        texts = _draft_texts(form)
+        try:
+            orchestrator.draft(crisis_id, step_id, texts, actor_of(user, Interface.WEB))
+        except CrisisNotFound:
+            return not_found(who, crisis_id)
+        except Refused as exc:  # the form again, the reason on top, nothing typed lost
+            return drafting(who, crisis_id, step_id, texts, error=str(exc), status=422)
+        return back(crisis_id, "redaction")
+
     def act(who: _Visitor, crisis_id: str, done: str, action: Callable[[], None]) -> Response:
         try:
             action()
@@ -789,6 +861,8 @@ def _board(
                 "label": STEP_LABELS[s.status],
                 "reason": s.hold_reason if s.status != StepStatus.DONE else "",
                 "approved_by": s.approved_by,
+                "draftable": p is not None and not draft_refusal(crisis, p.step, s),
+                "drafted_by": s.drafted_by if s.step_id in crisis.drafts else "",
             }
         )
     approvals = [
@@ -912,8 +986,79 @@ def _board(
     }
 
 
+def _draft_texts(form: Mapping[str, str]) -> DraftTexts:
+    """The drafting form's texts, as typed (browsers send CRLF line ends)."""
+
+    def field(name: str) -> str:
+        return form.get(name, "").replace("\r\n", "\n")
+
+    return DraftTexts(
+        subject=field("subject"),
+        short=field("short"),
+        voice=field("voice"),
+        intro=field("intro"),
+        sections={s: field(f"rubrique_{s.value}") for s in Section if field(f"rubrique_{s.value}")},
+        closing=field("closing"),
+    )
+
+
+def _drafting(
+    crisis: Crisis,
+    steps: list[StepState],
+    step_id: str,
+    texts: DraftTexts | None,
+    now: datetime,
+    app: App,
+) -> dict[str, Any] | None:
+    """The drafting page of a step (None when the crisis has no such step)."""
+    planned = next((p for p in crisis.plan.steps if p.step.id == step_id), None)
+    current = next((s for s in steps if s.step_id == step_id), None)
+    if planned is None or current is None:
+        return None
+    step = planned.step
+    if texts is None:
+        try:
+            texts = DraftTexts.of(template_for(crisis, step))
+        except KeyError:
+            texts = DraftTexts(subject="", short="", voice="")
+    context = message_context(crisis, None, now, app.orchestrator.config)
+    return {
+        "title": f"Rédiger le message — {step.title}",
+        "exercise": crisis.mode == Mode.EXERCICE,
+        "crisis": {"id": crisis.id, "kind": crisis.kind.label},
+        "step": {
+            "id": step.id,
+            "title": step.title,
+            "engagement": step.engagement.value,
+            "channels": ", ".join(c.label for c in step.channels),
+            "x": ChannelName.X in step.channels,
+            "drafted_by": current.drafted_by,
+            "drafted": step.id in crisis.drafts,
+        },
+        "texts": texts,
+        "sections": [
+            {
+                "name": f"rubrique_{s.value}",
+                "id": f"rubrique-{s.value}",
+                "heading": s.heading,
+                "text": texts.sections.get(s, ""),
+                "expected": s in crisis.plan.applicable_sections,
+            }
+            for s in Section
+        ],
+        "placeholders": [
+            {"code": code, "help": help_}
+            for code, help_ in (PLACEHOLDERS.get(k, (f"{{{{ {k} }}}}", "")) for k in context)
+        ],
+        "refusal": draft_refusal(crisis, step, current),
+        "current": _approval(crisis, current, planned, now, app),
+        "x_limit": X_LIMIT,
+        "error": "",
+    }
+
+
 def _approval(
-    crisis: Crisis, state: StepState, planned: Any, now: datetime, app: App
+    crisis: Crisis, state: StepState, planned: PlannedStep, now: datetime, app: App
 ) -> dict[str, Any]:
     """A message awaiting approval, previewed as each of its channels would carry it."""
     step = planned.step
@@ -925,8 +1070,9 @@ def _approval(
         "previews": [],
         "error": "",
     }
-    template = crisis.plan.templates.get(step.template) if step.template else None
-    if template is None:
+    try:
+        template = template_for(crisis, step)  # the draft written on the dashboard, if any
+    except KeyError:
         item["error"] = "modèle de message introuvable"
         return item
     try:

@@ -49,12 +49,14 @@ Writer = Callable[..., list[Path]]
 
 
 def extra_pages_router(app: App, codec: SessionCodec) -> APIRouter:
-    """The reports and contacts pages, for `pages_router` to include."""
+    """The reports, contacts and exercises pages, for `pages_router` to include."""
     from crisis.web.pages_contacts import contacts_router
+    from crisis.web.pages_exercises import exercises_router
 
     router = APIRouter(include_in_schema=False)
     router.include_router(reports_router(app, codec))
     router.include_router(contacts_router(app, codec))
+    router.include_router(exercises_router(app, codec))
     return router
 
 

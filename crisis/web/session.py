@@ -1,9 +1,11 @@
 """Dashboard sessions: a signed cookie (HMAC-SHA256), a CSRF token per session.
 
 The cookie holds who is logged in (or nobody: the login form still needs a CSRF token), the
-session's CSRF token, when it was issued and the account's `updated_at` at login: a password
-reset, a role change or a disabled account ends every session opened before it. Nothing secret
-is in the cookie; its signature key is derived from CRISIS_WEB_SECRET for this use only.
+session's random id and CSRF token, when it was issued and the account's `updated_at` at login:
+a password reset, a role change or a disabled account ends every session opened before it, and
+a logout records the session's id as revoked until the cookie would expire (a copied cookie is
+refused after logout). Nothing secret is in the cookie; its signature key is derived from
+CRISIS_WEB_SECRET for this use only.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Session:
     csrf: str = field(repr=False)
     issued_at: datetime
     stamp: str = ""  # the account's updated_at at login
+    sid: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # revocable id
 
     @classmethod
     def anonymous(cls, now: datetime) -> Session:
@@ -54,8 +57,14 @@ class Session:
 
     @classmethod
     def of_user(cls, login: str, stamp: str, now: datetime) -> Session:
-        """A fresh session for an account that just logged in (new CSRF token: no fixation)."""
+        """A fresh session for an account that just logged in (new id and CSRF token: no
+        fixation)."""
         return cls(login=login, csrf=secrets.token_urlsafe(32), issued_at=now, stamp=stamp)
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the cookie stops being accepted anyway."""
+        return self.issued_at + SESSION_LIFETIME
 
     def csrf_ok(self, given: str | None) -> bool:
         """Whether a form's hidden token is this session's."""
@@ -88,6 +97,7 @@ class SessionCodec:
                 "c": session.csrf,
                 "i": session.issued_at.isoformat(),
                 "s": session.stamp,
+                "d": session.sid,
             },
             separators=(",", ":"),
         ).encode()
@@ -112,6 +122,7 @@ class SessionCodec:
                 csrf=str(data["c"]),
                 issued_at=datetime.fromisoformat(data["i"]),
                 stamp=str(data["s"]),
+                sid=str(data["d"]),
             )
         except (ValueError, KeyError, TypeError):
             return None

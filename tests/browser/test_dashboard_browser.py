@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium, served by uvicorn on 127.0.0.1: log in, declare a T0,
 four-eyes approval (the drafter refused, a second approver from a 375-px phone), and the board
-changing without reload when a fact lands. Screenshots are kept in the test's directory."""
+changing without reload when a fact lands. Screenshots are kept in test-artifacts/captures."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "phrase de passe de test"
 WAIT_MS = 10_000
 PHONE = {"width": 375, "height": 812}
+DRAFTED_SHORT = "Crue du Furan : évitez les berges et les routes inondées. Suivez les consignes."
 
 
 def _chromium() -> Path:
@@ -102,7 +103,7 @@ def _login(page, base: str, login: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(f"{base}/crises", timeout=WAIT_MS)
 
 
-def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path: Path) -> None:
+def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, artefacts: Path) -> None:
     """The whole round: declare, refuse the drafter, approve from a phone, watch it live."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
@@ -121,7 +122,11 @@ def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path
             console: list[str] = []
             page.on("console", lambda m: console.append(m.text))
             _login(page, base, "agent1")
-            page.screenshot(path=str(tmp_path / "crises.png"), full_page=True)
+            page.screenshot(path=str(artefacts / "crises.png"), full_page=True)
+            desk_menus = (
+                page.locator(".navigation-tableau a[href='/exercices']").is_visible(),
+                page.locator(".navigation-mobile").is_visible(),
+            )
             page.select_option("#kind", "inondation")
             page.fill("#t0_date", f"{t0_local:%Y-%m-%d}")
             page.fill("#t0_time", f"{t0_local:%H:%M}")
@@ -130,7 +135,7 @@ def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path
             page.click("#form-activation button[type=submit]")
             page.wait_for_selector("#communes-resolues", timeout=WAIT_MS)
             resolved = page.locator("#communes-resolues tbody tr").all_inner_texts()
-            page.screenshot(path=str(tmp_path / "confirmation.png"), full_page=True)
+            page.screenshot(path=str(artefacts / "confirmation.png"), full_page=True)
             page.click("#form-confirmation button[type=submit]")
             page.wait_for_selector("#tableau", timeout=WAIT_MS)
             crisis_id = page.get_attribute("#tableau", "data-crise")
@@ -139,37 +144,47 @@ def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path
             engagements = page.locator(".conformite li.engagement").count()
             reach_before = page.inner_text('tr[data-commune="42218"] .etat')
             verdict_before = page.inner_text('li[data-engagement="48.1"] summary')
-            page.screenshot(path=str(tmp_path / "tableau.png"), full_page=True)
+            page.screenshot(path=str(artefacts / "tableau.png"), full_page=True)
 
-            # 2. the directeur de cabinet wrote the first message: his approval is refused
-            with app.store.transaction() as tx:
-                step = next(s for s in tx.steps(crisis_id) if s.step_id == "premier_message")
-                drafter = actor_of(dircab, Interface.WEB).name
-                tx.save_steps(crisis_id, [step.model_copy(update={"drafted_by": drafter})])
+            # 2. the directeur de cabinet rewrites the first message on his phone ("Rédiger /
+            # modifier"), then tries to approve it himself: refused (four-eyes)
             phone_a = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
             mine = phone_a.new_page()
             _login(mine, base, "dircab")
             mine.goto(f"{base}/crises/{crisis_id}")
+            mine.click("#validation-premier_message .lien-rediger", timeout=WAIT_MS)
+            mine.fill("#redaction-court", DRAFTED_SHORT)
+            mine.screenshot(path=str(artefacts / "redaction-telephone.png"), full_page=True)
+            mine.click("#form-redaction button[type=submit]", timeout=WAIT_MS)
+            mine.wait_for_selector("#fait", timeout=WAIT_MS)
+            drafted_notice = mine.inner_text("#fait")
+            drafted_preview = mine.locator("#validation-premier_message").text_content() or ""
             mine.click("#validation-premier_message .bouton-approuver", timeout=WAIT_MS)
             mine.wait_for_selector("#erreur", timeout=WAIT_MS)
             refusal = mine.inner_text("#erreur")
-            mine.screenshot(path=str(tmp_path / "refus-redacteur.png"))
+            mine.screenshot(path=str(artefacts / "refus-redacteur.png"))
 
             # 3. the préfète approves from her phone, 375 px wide
             phone_b = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
             other = phone_b.new_page()
             _login(other, base, "prefete")
             other.goto(f"{base}/crises/{crisis_id}")
+            menu_on_phone = [
+                other.locator(f".navigation-mobile a[href='{href}']").is_visible()
+                for href in ("/crises", "/exercices", "/annuaire", "/rapports")
+            ]
             button = other.locator("#validation-premier_message .bouton-approuver")
             button.scroll_into_view_if_needed(timeout=WAIT_MS)
             box = button.bounding_box()
             overflow = other.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            other.screenshot(path=str(tmp_path / "validation-telephone.png"))
+            other.screenshot(path=str(artefacts / "validation-telephone.png"))
             button.click(timeout=WAIT_MS)
             other.wait_for_selector("#fait", timeout=WAIT_MS)
             approved = other.inner_text("#fait")
+            with app.store.transaction() as tx:
+                posted = tx.outbox_by_key(f"{crisis_id}:premier_message:public-x:x:v1")
             still_listed = other.locator("#validation-premier_message").count()
 
             # 4. a mayor confirms by phone: the agent's board changes without reloading
@@ -194,7 +209,7 @@ def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path
             not_reloaded = page.evaluate("() => window.pasRecharge")
             verdict_after = page.inner_text('li[data-engagement="48.1"] summary')
             approval_seen = page.locator("#validation-premier_message").count()
-            page.screenshot(path=str(tmp_path / "tableau-en-direct.png"), full_page=True)
+            page.screenshot(path=str(artefacts / "tableau-en-direct.png"), full_page=True)
             for context in (desk, phone_a, phone_b):
                 context.close()
         finally:
@@ -203,13 +218,19 @@ def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, tmp_path
     assert any("Saint-Étienne" in row for row in resolved), resolved
     assert engagements >= 9
     assert reach_before in {"en cours", "non jointe"}
+    assert "Rédaction enregistrée" in drafted_notice
+    assert DRAFTED_SHORT in drafted_preview  # the approver sees the text as rewritten
+    assert f"Rédigé par {actor_of(dircab, Interface.WEB).name}" in drafted_preview
     assert "double regard" in refusal
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert box["height"] >= 40  # a thumb's target
     assert overflow <= 0
+    assert desk_menus == (True, False)  # big screen: the header's links, no second menu
+    assert menu_on_phone == [True] * 4  # the DSFR hides the header's links on phones
     assert "Message approuvé" in approved and still_listed == 0
+    assert posted is not None and posted.message.body == DRAFTED_SHORT  # what was approved
     assert not_reloaded == 42
     assert "fait" in verdict_after and verdict_after != verdict_before
     assert approval_seen == 0  # the live refresh also dropped the approved message
     for name in ("crises", "confirmation", "tableau", "validation-telephone"):
-        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+        assert (artefacts / f"{name}.png").stat().st_size > 10_000

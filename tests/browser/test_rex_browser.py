@@ -32,7 +32,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[JournalEntry], d
     return exercise_journal(tmp_path_factory.mktemp("rex-browser"))
 
 
-def test_rex_html_renders_chart_and_tables_in_chromium(run, tmp_path):
+def test_rex_html_renders_chart_and_tables_in_chromium(run, tmp_path, artefacts):
     """Headless Chromium at 1280 px: the SVG timeline has size and markers, the compliance
     table has its rows, the EXERCICE banner shows, nothing overflows sideways; screenshot kept."""
     executable = _chromium()
@@ -44,8 +44,8 @@ def test_rex_html_renders_chart_and_tables_in_chromium(run, tmp_path):
     html = next(
         p for p in write_rex(entries, now, tmp_path, prefecture=PREFECTURE, formats=("html",))
     )
-    shot = tmp_path / "rex.png"
-    chart_shot = tmp_path / "chronologie.png"
+    shot = artefacts / "rex.png"
+    chart_shot = artefacts / "chronologie.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(executable), args=["--no-sandbox"])
         try:

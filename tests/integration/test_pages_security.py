@@ -105,6 +105,12 @@ def _posts(crisis_id: str) -> list[tuple[str, dict[str, str]]]:
         (f"/crises/{crisis_id}/cip/activation", {"number": "+33 1 99 00 12 34"}),
         (f"/crises/{crisis_id}/cip/fermeture", {}),
         (f"/crises/{crisis_id}/presse/M1", {"answer": "oui"}),
+        (
+            f"/crises/{crisis_id}/redaction/premier_message",
+            {"subject": "Objet", "short": "Texte court", "voice": "Message vocal"},
+        ),
+        ("/exercices", {"scenario": "inondation_furan", "speed": "30"}),
+        ("/exercices/ex-20261123-000000-abcd/commande", {"ordre": "pause"}),
     ]
 
 
@@ -212,7 +218,7 @@ async def test_totp_is_required_when_the_account_has_one(
 
 async def test_session_cookie_flags_and_logout(app: App, clock: FakeClock) -> None:
     """HttpOnly and SameSite=Strict always; Secure (and __Host- name) behind https; logging
-    out ends the session."""
+    out ends the session, a copy of its cookie included (revoked in the database)."""
     _user(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
     async with _web(app, "https://crise.example.fr") as http:
         page = await http.get("/connexion")
@@ -222,9 +228,17 @@ async def test_session_cookie_flags_and_logout(app: App, clock: FakeClock) -> No
     async with _web(app) as http:
         csrf = await _logged_in(http, "agent1")
         assert (await http.get("/crises")).status_code == 200
+        copied = dict(http.cookies)  # someone copied the cookie before the logout
         out = await http.post("/deconnexion", data={"csrf": csrf})
         assert out.status_code == 303 and out.headers["location"] == "/connexion"
         assert (await http.get("/crises")).status_code == 303
+    async with _web(app) as thief:
+        thief.cookies.update(copied)
+        stolen = await thief.get("/crises")
+        assert stolen.status_code == 303 and stolen.headers["location"] == "/connexion"
+    async with _web(app) as http:  # the same account logs in again: a new session works
+        await _logged_in(http, "agent1")
+        assert (await http.get("/crises")).status_code == 200
 
 
 async def test_a_disabled_account_loses_its_session(app: App, http: httpx.AsyncClient) -> None:

@@ -1,0 +1,71 @@
+"""The process of an exercise started from the dashboard: `python -m crisis.exercise.supervised
+FOLDER` (crisis/exercise/control.py explains the folder and its files).
+
+It plays the run with the service's settings (channels forced to simulation by the dashboard),
+its own database in FOLDER/donnees and the REX in FOLDER/rapports, and reports its state until
+the end, failure included (in French, for the dashboard).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from crisis.clock import SystemClock
+from crisis.exercise.control import RunControl, RunStatus
+from crisis.exercise.errors import ScenarioError
+from crisis.settings import Settings
+
+
+def main(argv: list[str]) -> int:
+    """Play the run in `argv[0]`; 0 when it ended (finished or stopped), 1 when it failed."""
+    if len(argv) != 1:
+        print("usage : python -m crisis.exercise.supervised DOSSIER", file=sys.stderr)
+        return 2
+    folder = Path(argv[0])
+    control = RunControl(folder)
+    wall = SystemClock()
+    control.report(wall.now(), force=True, status=RunStatus.STARTING)
+    from crisis.exercise.runner import run_exercise  # heavy imports after the first report
+
+    try:
+        settings = Settings.model_validate(control.launch.settings)
+        result = run_exercise(
+            Path(control.launch.scenario),
+            data_dir=folder / "donnees",
+            console=Console(file=sys.stdout, force_terminal=False, width=120),
+            speed=control.launch.speed,
+            base=settings,
+            env=os.environ,
+            out_dir=folder / "rapports",
+            control=control,
+        )
+    except (ScenarioError, ValueError, OSError) as exc:
+        control.report(wall.now(), force=True, status=RunStatus.FAILED, error=str(exc)[:500])
+        return 1
+    except Exception as exc:  # the dashboard must learn that the run failed, whatever the cause
+        traceback.print_exc()
+        control.report(
+            wall.now(),
+            force=True,
+            status=RunStatus.FAILED,
+            error=f"erreur interne ({type(exc).__name__}) : voir sortie.log",
+        )
+        return 1
+    stopped = control.stop_requested
+    control.report(
+        wall.now(),
+        force=True,
+        status=RunStatus.STOPPED if stopped else RunStatus.FINISHED,
+        crisis_id=result.crisis_id,
+        reports=tuple(p.name for p in result.reports),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
