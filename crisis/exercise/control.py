@@ -93,6 +93,7 @@ class Command(_Model):
     paused: bool = False
     speed: float = Field(default=1.0, ge=PausableClock.MIN_SPEED, le=PausableClock.MAX_SPEED)
     stop: bool = False
+    by: str = ""  # who gave the latest order ("Nom (login)"), for the exercise's main courante
 
 
 class RunState(_Model):
@@ -165,8 +166,12 @@ def read_command(folder: Path) -> Command:
     try:
         return Command.model_validate_json((folder / COMMAND_FILE).read_text(encoding="utf-8"))
     except (OSError, ValidationError):
+        pass
+    try:
         launch = Launch.model_validate_json((folder / LAUNCH_FILE).read_text(encoding="utf-8"))
-        return Command(speed=launch.speed)
+    except (OSError, ValidationError):
+        return Command()
+    return Command(speed=launch.speed)
 
 
 def send_command(
@@ -175,10 +180,11 @@ def send_command(
     paused: bool | None = None,
     speed: float | None = None,
     stop: bool = False,
+    by: str = "",
 ) -> Command:
     """Change the orders of a run (only what is given); ValueError (French) for a bad speed."""
     current = read_command(folder)
-    update: dict[str, Any] = {"stop": current.stop or stop}
+    update: dict[str, Any] = {"stop": current.stop or stop, "by": by[:200]}
     if paused is not None:
         update["paused"] = paused
     if speed is not None:
@@ -265,23 +271,33 @@ class RunControl:
         self._reported_at: datetime | None = None
         self.stop_requested = False
 
-    def apply(self, clock: PausableClock) -> None:
-        """Read the orders when they changed; pause, resume, change speed, note a stop."""
+    def apply(self, clock: PausableClock) -> tuple[str, list[str]]:
+        """Read the orders when they changed; pause, resume, change speed, note a stop.
+
+        Returns who gave them and what changed (French, for the exercise's main courante).
+        """
         try:
             mtime = (self.folder / COMMAND_FILE).stat().st_mtime_ns
         except OSError:
-            return
+            return "", []
         if mtime == self._seen:
-            return
+            return "", []
         self._seen = mtime
         command = read_command(self.folder)
+        changes: list[str] = []
         if command.speed != clock.speed:
             clock.set_speed(command.speed)
+            changes.append(f"vitesse de l'exercice portée à ×{command.speed:g}")
         if command.paused and not clock.paused:
             clock.pause()
+            changes.append("exercice mis en pause")
         elif not command.paused and clock.paused:
             clock.resume()
+            changes.append("exercice repris")
+        if command.stop and not self.stop_requested:
+            changes.append("arrêt de l'exercice demandé")
         self.stop_requested = command.stop
+        return command.by, changes
 
     def report(self, wall_now: datetime, *, force: bool = False, **changes: Any) -> None:
         """Write the state (at most once a second unless `force`)."""

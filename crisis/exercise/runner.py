@@ -167,7 +167,7 @@ def run_exercise(
                 t0=t0,
                 synergi_ref=scenario.synergi_ref,
                 communes=area.codes,
-                recorded_by=ANIMATION,
+                recorded_by=ANIMATION if control is None else _web(control.launch.started_by),
                 mode=Mode.EXERCICE,
                 area=scenario.area,
                 participants=allow_list(scenario),
@@ -271,8 +271,15 @@ class _Play:
         """The run started from the dashboard: its orders applied, its state reported."""
         clock = self.app.clock
         assert isinstance(clock, PausableClock)
+        self.app.orchestrator.note(
+            self.crisis_id,
+            f"exercice lancé depuis le tableau de bord à ×{clock.speed:g}",
+            _web(control.launch.started_by),
+        )
         while clock.now() < self.end:
-            control.apply(clock)
+            by, changes = control.apply(clock)
+            for change in changes:  # who paused, sped up or stopped it, in its main courante
+                self.app.orchestrator.note(self.crisis_id, change, _web(by or "tableau de bord"))
             if control.stop_requested:
                 self.stopped = True
                 break
@@ -389,6 +396,11 @@ class _Play:
             state = "répondu" if fact.request_id in answered else "[yellow]en attente[/yellow]"
             queue.add_row(fact.request_id, fact.outlet, fact.question[:60], state)
         return Group(head, table, queue)
+
+
+def _web(name: str) -> Actor:
+    """Someone acting on the exercise from the dashboard."""
+    return Actor(name=name, interface=Interface.WEB)
 
 
 def _pause_on_enter(clock: object, console: Console) -> Callable[[], None] | None:

@@ -53,6 +53,7 @@ from crisis.web.session import SessionCodec
 __all__ = ["exercises_router", "simulated_settings"]
 
 JOURNAL_SHOWN = 15
+MAX_LIVE_RUNS = 2  # each run is a process with its own simulators: the server stays responsive
 REPORT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".pdf": "application/pdf",
@@ -197,6 +198,13 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
                 f"{PausableClock.MIN_SPEED:g} à {PausableClock.MAX_SPEED:g})"
             )
             return overview(who, error=message, status=422, form=given)
+        live = [r for r in list_runs(root, _WALL.now()) if r.status.live]
+        if len(live) >= MAX_LIVE_RUNS:
+            message = (
+                f"déjà {len(live)} exercices en cours sur ce serveur ({MAX_LIVE_RUNS} au plus) : "
+                "arrêtez-en un ou attendez sa fin"
+            )
+            return overview(who, error=message, status=409, form=given)
         state, process = launch_run(
             root,
             scenario=path,
@@ -261,7 +269,8 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
     @router.post("/exercices/{run_id}/commande")
     @guarded
     async def command(request: Request, run_id: str) -> Response:
-        who, _user, form = await access.poster(request, may_drive, Action.EXERCISE.label)
+        who, user, form = await access.poster(request, may_drive, Action.EXERCISE.label)
+        by = actor_of(user, Interface.WEB).name
         found = run_state(run_id)
         if found is None:
             return unknown(who, run_id)
@@ -276,20 +285,20 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         order = str(form.get("ordre", ""))
         try:
             if order == "pause":
-                send_command(folder, paused=True)
+                send_command(folder, paused=True, by=by)
             elif order == "reprise":
-                send_command(folder, paused=False)
+                send_command(folder, paused=False, by=by)
             elif order == "vitesse":
                 raw = str(form.get("speed", "")).strip().replace(",", ".")
                 try:
                     speed = float(raw)
                 except ValueError:
                     raise ValueError(f"vitesse invalide : « {raw[:20]} »") from None
-                send_command(folder, speed=speed)
+                send_command(folder, speed=speed, by=by)
             elif order == "arret":
                 if form.get("confirm") != "1":
                     raise ValueError("cochez la case de confirmation pour arrêter l'exercice")
-                send_command(folder, stop=True)
+                send_command(folder, stop=True, by=by)
             else:
                 raise ValueError("ordre inconnu")
         except ValueError as exc:

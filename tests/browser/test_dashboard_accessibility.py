@@ -1,6 +1,6 @@
 """Accessibility of the dashboard's main pages: axe-core (vendored) run in headless Chromium,
 no "serious" or "critical" violation on the login page, the crises page and a crisis's board
-(with a message awaiting approval) and the exercises page, at desktop and phone widths;
+(with a message awaiting approval), its drafting form and the exercises page, at desktop and phone widths;
 screenshots kept in test-artifacts/captures."""
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def _axe(page, axe: str, shot: Path) -> list[str]:  # type: ignore[no-untyped-de
 def test_main_pages_have_no_serious_accessibility_violation(
     app: App, served: str, clock: FakeClock, artefacts: Path
 ) -> None:
-    """axe-core on /connexion, /crises, /crises/{id} and /exercices, 1280 and 375 px wide."""
+    """axe-core on /connexion, /crises, /crises/{id}, its drafting form and /exercices, 1280
+    and 375 px wide."""
     executable = shared._chromium()
     from playwright.sync_api import sync_playwright
 
@@ -61,11 +62,14 @@ def test_main_pages_have_no_serious_accessibility_violation(
                 page.goto(f"{base}/crises/{crisis_id}")
                 page.wait_for_selector(".bouton-approuver", timeout=10_000)
                 found[f"tableau@{width}"] = _axe(page, axe, artefacts / f"tableau-{width}.png")
+                page.goto(f"{base}/crises/{crisis_id}/redaction/premier_message")
+                page.wait_for_selector("#form-redaction", timeout=10_000)
+                found[f"redaction@{width}"] = _axe(page, axe, artefacts / f"redaction-{width}.png")
                 page.goto(f"{base}/exercices")
                 page.wait_for_selector("#form-exercice", timeout=10_000)
                 found[f"exercices@{width}"] = _axe(page, axe, artefacts / f"exercices-{width}.png")
                 context.close()
         finally:
             browser.close()
-    assert len(found) == 8
+    assert len(found) == 10
     assert all(not v for v in found.values()), found

@@ -18,9 +18,10 @@ import pytest
 from crisis.accounts import WebRole
 from crisis.bootstrap import App, build
 from crisis.clock import FakeClock, SystemClock
-from crisis.exercise.control import RunStatus, read_state
+from crisis.exercise.control import RunState, RunStatus, read_state
 from crisis.settings import DatabaseSettings, Settings
-from crisis.web.pages_exercises import simulated_settings
+from crisis.store.database import Store
+from crisis.web.pages_exercises import MAX_LIVE_RUNS, simulated_settings
 from tests.integration.test_pages_security import _csrf, _logged_in, _user, _web
 
 RUN_URL = re.compile(r"/exercices/(ex-\d{8}-\d{6}-[a-z0-9]{4})")
@@ -124,6 +125,25 @@ async def _drive(http: httpx.AsyncClient, csrf: str, run_id: str, folder: Path) 
     assert f"/exercices/{run_id}" not in (await http.get("/crises")).text  # no longer running
     listing = await http.get("/exercices")
     assert "arrêté" in listing.text and f"/exercices/{run_id}/rapports/" in listing.text
+    store = Store.open(f"sqlite:///{folder / 'donnees' / 'crisis.db'}", migrate=False)
+    try:
+        with store.transaction() as tx:
+            crisis = tx.crisis(ended.crisis_id)  # type: ignore[attr-defined]
+            notes = [
+                (e.actor.name, e.actor.interface.value, e.text)
+                for e in tx.journal(crisis.id, types=["NoteAdded"])
+            ]
+    finally:
+        store.close()
+    com = "Chargée de communication (com1)"
+    assert crisis.recorded_by.name == com and crisis.mode.value == "exercice"
+    assert [n for n in notes if n[0] == com] == [  # every order in the exercise's journal
+        (com, "web", "exercice lancé depuis le tableau de bord à ×60"),
+        (com, "web", "exercice mis en pause"),
+        (com, "web", "vitesse de l'exercice portée à ×45"),
+        (com, "web", "exercice repris"),
+        (com, "web", "arrêt de l'exercice demandé"),
+    ]
     rex_name = next(n for n in ended.reports if n.endswith(".html"))  # type: ignore[attr-defined]
     rex = await http.get(f"/exercices/{run_id}/rapports/{rex_name}")
     assert rex.status_code == 200 and "Retour d" in rex.text and "EXERCICE" in rex.text
@@ -135,7 +155,8 @@ async def test_the_exercises_page_refuses_what_it_must(
     sqlite_app: App, http: httpx.AsyncClient
 ) -> None:
     """Anonymous → login; no CSRF → 403; observateur and agent → 403 naming the role; a bad
-    speed or scenario → 422 in French; unknown runs and reports → 404; nothing started."""
+        speed or scenario → 422 in French; unknown runs and reports → 404; more than MAX_LIVE_RUNS
+    at once → 409; nothing started."""
     root = sqlite_app.settings.data_dir / "exercices"
     form = {"scenario": "inondation_furan", "speed": "30"}
     anonymous = await http.post("/exercices", data=form)
@@ -163,6 +184,24 @@ async def test_the_exercises_page_refuses_what_it_must(
         )
         assert response.status_code == 422 and "scénario inconnu" in response.text
     assert not root.exists()  # nothing was started
+    for n in range(MAX_LIVE_RUNS):  # runs already playing (their state files, fresh)
+        folder = root / f"ex-20261123-01000{n}-live"
+        folder.mkdir(parents=True)
+        state = RunState(
+            run_id=folder.name,
+            title="Exercice en cours",
+            started_by="x",
+            started_at=SystemClock().now(),
+            status=RunStatus.RUNNING,
+            speed=30,
+            updated_at=SystemClock().now(),
+        )
+        (folder / "etat.json").write_text(state.model_dump_json(), encoding="utf-8")
+    crowded = await http.post("/exercices", data={**form, "csrf": csrf})
+    assert crowded.status_code == 409 and f"déjà {MAX_LIVE_RUNS} exercices en cours" in (
+        crowded.text
+    )
+    assert len(list(root.iterdir())) == MAX_LIVE_RUNS  # still nothing started
     for path in ("/exercices/ex-20261123-000000-abcd", "/exercices/..%2F..%2Fetc"):
         assert (await http.get(path)).status_code == 404
     response = await http.post(

@@ -59,19 +59,20 @@ def test_orders_pause_resume_change_speed_and_stop_the_clock(tmp_path: Path) -> 
     control = RunControl(folder)
     control.apply(clock)  # no orders yet: nothing changes
     assert clock.speed == 30 and not clock.paused
-    send_command(folder, paused=True)
-    control.apply(clock)
+    send_command(folder, paused=True, by="Chargée de com (com1)")
+    assert control.apply(clock) == ("Chargée de com (com1)", ["exercice mis en pause"])
+    assert control.apply(clock) == ("", [])  # read once
     assert clock.paused
     real.value += 10
     assert clock.now() == WALL  # paused: clock time stands still
     send_command(folder, paused=False, speed=60)
-    control.apply(clock)
+    assert control.apply(clock)[1] == ["vitesse de l'exercice portée à ×60", "exercice repris"]
     assert not clock.paused and clock.speed == 60
     real.value += 1
     assert clock.now() == WALL + timedelta(seconds=60)
     assert not control.stop_requested
     send_command(folder, stop=True)
-    control.apply(clock)
+    assert control.apply(clock)[1] == ["arrêt de l'exercice demandé"]
     assert control.stop_requested
     # a later order keeps the stop: a stop cannot be undone by a pause
     send_command(folder, paused=True)
