@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from channels.base import ChannelName
+from channels.publication import weighted_length
 from contacts.audience import resolve_audience
 from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
 from crisis import escalation
@@ -468,7 +469,7 @@ def _draft(
             "le texte contient les coordonnées d'une personne de l'annuaire (numéro ou adresse "
             "électronique) : elles ne se publient pas"
         )
-    length = len(rendered.short)
+    length = weighted_length(rendered.short)  # as X counts (emoji 2, links 23)
     if ChannelName.X in step.channels and length > X_LIMIT:
         raise Refused(
             f"texte court : {length} caractères, {X_LIMIT} au plus pour X : raccourcissez-le "

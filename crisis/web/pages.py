@@ -27,6 +27,7 @@ from starlette.datastructures import FormData
 
 from channels.ack_link import AckLinkSigner
 from channels.base import ChannelName
+from channels.publication import weighted_length
 from channels.sms_text import count_segments, describe_segments
 from contacts.area import AreaError, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
@@ -1088,8 +1089,12 @@ def _approval(
                 + describe_segments(text.short),
             }
         elif channel in {ChannelName.X, ChannelName.APP}:
-            length = len(text.short)
-            over = " — trop long pour X" if channel == ChannelName.X and length > X_LIMIT else ""
+            length = weighted_length(text.short) if channel == ChannelName.X else len(text.short)
+            over = (
+                " — trop long pour un seul post : publié en fil"
+                if channel == ChannelName.X and length > X_LIMIT
+                else ""
+            )
             preview = {"text": text.short, "measure": f"{length} caractères{over}"}
         elif channel in {ChannelName.VOICE, ChannelName.STANDARD}:
             preview = {"text": text.voice, "measure": "message vocal"}

@@ -11,6 +11,7 @@ import pytest
 from crisis.accounts import WebRole
 from crisis.bootstrap import App
 from crisis.clock import FakeClock
+from crisis.model import Actor, Interface
 from tests.integration.helpers import activate
 from tests.integration.test_pages_security import _logged_in, _user, _web
 
@@ -120,3 +121,22 @@ async def test_one_crisis_reports_page(app: App, http: httpx.AsyncClient, crisis
     assert page.status_code == 200
     assert f'id="rapports-{crisis_id}"' in page.text
     assert f"/rapports/{other}/" not in page.text
+
+
+async def test_a_closed_crisis_on_the_crises_page_links_its_reports(
+    app: App, http: httpx.AsyncClient, crisis_id: str
+) -> None:
+    """« Clos » lists the closed events with their REX (HTML, PDF) and their reports page; an
+    open event has no REX link there yet."""
+    _user(app, "audit", WebRole.OBSERVATEUR, "Auditeur")
+    await _logged_in(http, "audit")
+    assert f'href="/rapports/{crisis_id}/rex.pdf"' not in (await http.get("/crises")).text
+    app.orchestrator.close(
+        crisis_id, Actor(name="Directeur de cabinet", interface=Interface.CLI), "décrue"
+    )
+    page = await http.get("/crises")
+    closed = page.text.split('id="titre-clos"', 1)[1]
+    for href in (f"/rapports/{crisis_id}/rex.html", f"/rapports/{crisis_id}/rex.pdf"):
+        assert f'href="{href}"' in closed
+        assert (await http.get(href)).status_code == 200
+    assert f'href="/rapports/{crisis_id}"' in closed

@@ -35,6 +35,7 @@ PURE_CHANNEL_HELPERS = {
     "channels.sms_text",  # SMS segment advice, for check-config
     "channels.ack_link",  # the signed acknowledgement links, checked by their page (web/)
     "channels.twilio_hotline",  # the CIP line's TwiML and queue decision (web/)
+    "channels.publication",  # the length of a post as X counts it (drafts, previews)
 }
 
 

@@ -276,6 +276,15 @@ def test_the_short_text_fits_one_post_on_x() -> None:
         _awaiting_approval(), Draft("communique_presse", long_short, REDACTRICE), now, CONFIG
     )
     assert any(isinstance(f, MessageDrafted) for f, _ in press.facts)
+    # counted as X counts: a link weighs 23 whatever its length, an emoji 2
+    link = (
+        "https://www.loire.gouv.fr/Actions-de-l-Etat/Securite-et-protection-de-la-population/crue"
+    )
+    linked = TEXTS.model_copy(update={"short": f"{'a' * 250} {link}"})  # 340 raw, 274 for X
+    decide(_awaiting_approval(), Draft(STEP, linked, REDACTRICE), now, CONFIG)
+    emoji = TEXTS.model_copy(update={"short": "⚠" * 141})  # 141 raw, 282 for X
+    with pytest.raises(Refused, match=r"^texte court : 282 caractères"):
+        decide(_awaiting_approval(), Draft(STEP, emoji, REDACTRICE), now, CONFIG)
 
 
 def test_a_draft_never_publishes_the_directorys_numbers_or_addresses() -> None:
