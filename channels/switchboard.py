@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from channels.base import (
@@ -35,10 +34,10 @@ from channels.base import (
     TimeSource,
 )
 from channels.twilio_common import (
-    E164,
     TwilioSettings,
     callback_problems,
     is_loopback_url,
+    valid_e164,
 )
 from channels.twilio_hotline import STANDARD_PATH
 from channels.twilio_numbers import NumberConfig, NumberConfigError, TwilioNumbers
@@ -64,18 +63,7 @@ BY_HAND = (
 
 
 def _e164(value: str | None, setting: str) -> str | None:
-    if value is None:
-        return None
-    problem = f"{setting} : numéro au format international E.164 attendu (+33...)"
-    if not E164.match(value):
-        raise ValueError(problem)
-    try:
-        parsed = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        raise ValueError(problem) from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{setting} : numéro inexistant dans le plan de numérotation")
-    return value
+    return None if value is None else valid_e164(value, setting)
 
 
 class SwitchboardSettings(BaseModel):

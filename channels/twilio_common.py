@@ -74,6 +74,25 @@ def _base_url(value: str, setting: str) -> str:
     return value.strip().rstrip("/")
 
 
+def valid_e164(
+    value: str,
+    setting: str,
+    *,
+    expected: str = "numéro au format international E.164 attendu (+33...)",
+) -> str:
+    """A phone number setting in E.164 that exists in the numbering plan; ValueError (French)
+    naming the setting otherwise."""
+    if not E164.match(value):
+        raise ValueError(f"{setting} : {expected}")
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{setting} : {expected}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{setting} : numéro inexistant dans le plan de numérotation")
+    return value
+
+
 class TwilioSettings(BaseModel):
     """The [twilio] section: non-secret settings shared by the voice and SMS channels."""
 
@@ -109,16 +128,11 @@ class TwilioSettings(BaseModel):
     def _voice_number(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        problem = f"twilio.voice_from : numéro au format international E.164 attendu ({value!r})"
-        if not E164.match(value):
-            raise ValueError(problem)
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException:
-            raise ValueError(problem) from None
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("twilio.voice_from : numéro inexistant dans le plan de numérotation")
-        return value
+        return valid_e164(
+            value,
+            "twilio.voice_from",
+            expected=f"numéro au format international E.164 attendu ({value!r})",
+        )
 
     @field_validator("sms_sender")
     @classmethod

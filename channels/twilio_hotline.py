@@ -15,13 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from channels.base import is_loopback_host
 from channels.twilio_callbacks import DEFAULT_VOICE, LANGUAGE
-from channels.twilio_common import E164
+from channels.twilio_common import valid_e164
 
 __all__ = [
     "STANDARD_PATH",
@@ -164,16 +163,11 @@ class HotlineSettings(BaseModel):
     def _number(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        problem = "cip.number : numéro unique au format international E.164 attendu (+33...)"
-        if not E164.match(value):
-            raise ValueError(problem)
-        try:
-            parsed = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException:
-            raise ValueError(problem) from None
-        if not phonenumbers.is_valid_number(parsed):
-            raise ValueError("cip.number : numéro inexistant dans le plan de numérotation")
-        return value
+        return valid_e164(
+            value,
+            "cip.number",
+            expected="numéro unique au format international E.164 attendu (+33...)",
+        )
 
     @field_validator("queue_name")
     @classmethod

@@ -52,6 +52,7 @@ from crisis.clock import SystemClock
 from crisis.engine import X_LIMIT, Refused, draft_refusal, message_context, template_for
 from crisis.exercise.control import list_runs
 from crisis.model import (
+    NOT_YET,
     AcknowledgementReceived,
     Crisis,
     DraftTexts,
@@ -333,19 +334,10 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
     with_cookie, forbidden, reader = access.with_cookie, access.forbidden, access.reader
 
     async def acting(request: Request, action: Action) -> tuple[_Visitor, WebUser, dict[str, str]]:
-        """A POST: logged in (else to the login page), CSRF token right, role allowed."""
-        who = visitor(request)
-        form = await _form(request)
-        if who.user is None:
-            raise _Denied(respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
-        if not who.session.csrf_ok(form.get("csrf")):
-            raise forbidden(
-                who,
-                "jeton de formulaire absent ou invalide : rechargez la page puis recommencez",
-            )
-        if not can(who.user.role, action):
-            raise forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {action.label}")
-        return who, who.user, form
+        """A POST: logged in (else to the login page), CSRF token right, role allowed; the
+        form's text fields."""
+        who, user, form = await access.poster(request, lambda u: can(u.role, action), action.label)
+        return who, user, {k: v for k, v in form.items() if isinstance(v, str)}
 
     def load(crisis_id: str) -> tuple[Crisis, list[StepState], list[JournalEntry]]:
         with store.transaction() as tx:
@@ -856,7 +848,7 @@ def _board(
                 "title": p.step.title if p else s.step_id,
                 "engagement": p.step.engagement.value if p else "",
                 "due": "dès l'ordre d'activer la CIP"
-                if s.due_at.year >= 9999
+                if s.due_at == NOT_YET
                 else f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
                 "status": s.status.value,
                 "label": STEP_LABELS[s.status],

@@ -25,7 +25,7 @@ from contacts.cog import load_extract
 from crisis import compliance
 from crisis.accounts import Action, WebUser, actor_of, can
 from crisis.bootstrap import App
-from crisis.clock import PausableClock, SystemClock
+from crisis.clock import PausableClock
 from crisis.exercise.control import (
     RunState,
     launch_run,
@@ -47,7 +47,8 @@ from crisis.model import (
 from crisis.settings import ChannelSettings, Settings
 from crisis.store.database import Store
 from crisis.store.repository import CrisisNotFound
-from crisis.web.pages import _SECURITY_HEADERS, PageAccess, _Visitor, guarded
+from crisis.web.pages import _SECURITY_HEADERS, _WALL, PageAccess, _Visitor, guarded
+from crisis.web.pages_reports import _REPORT_CSP
 from crisis.web.session import SessionCodec
 
 __all__ = ["exercises_router", "simulated_settings"]
@@ -66,7 +67,6 @@ DONE = {
     "vitesse": "Vitesse modifiée.",
     "arret": "Arrêt demandé : l'exercice se clôt et écrit son REX.",
 }
-_WALL = SystemClock()  # runs report in wall time, whatever the service's clock
 
 
 def simulated_settings(settings: Settings) -> dict[str, Any]:
@@ -122,7 +122,6 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             "at": f"{state.started_at.astimezone(tz):%d/%m/%Y %H:%M}",
             "status": state.status.value,
             "live": state.status.live,
-            "paused": state.status.value == "en pause",
             "speed": f"{state.speed:g}",
             "clock": f"T0+{int(minutes):02d}:{int(minutes * 60) % 60:02d}"
             if minutes is not None
@@ -238,6 +237,24 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             **_progress(folder, state, tz),
         }
 
+    def follow_page(
+        who: _Visitor,
+        folder: Path,
+        state: RunState,
+        *,
+        done: str = "",
+        error: str = "",
+        status: int = 200,
+    ) -> Response:
+        context = {
+            "title": f"Exercice — {state.title}",
+            "exercise": True,
+            "done": DONE.get(done, ""),
+            "error": error,
+            **follow_context(folder, state),
+        }
+        return access.page(who, "exercice.html", context, status)
+
     @router.get("/exercices/{run_id}")
     @guarded
     async def follow(request: Request, run_id: str) -> Response:
@@ -247,14 +264,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         if found is None:
             return unknown(who, run_id)
         folder, state = found
-        context = {
-            "title": f"Exercice — {state.title}",
-            "exercise": True,
-            "done": DONE.get(request.query_params.get("fait", ""), ""),
-            "error": "",
-            **follow_context(folder, state),
-        }
-        return access.page(who, "exercice.html", context)
+        return follow_page(who, folder, state, done=request.query_params.get("fait", ""))
 
     @router.get("/exercices/{run_id}/etat")
     @guarded
@@ -302,14 +312,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             else:
                 raise ValueError("ordre inconnu")
         except ValueError as exc:
-            context = {
-                "title": f"Exercice — {state.title}",
-                "exercise": True,
-                "done": "",
-                "error": str(exc),
-                **follow_context(folder, state),
-            }
-            return access.page(who, "exercice.html", context, 422)
+            return follow_page(who, folder, state, error=str(exc), status=422)
         return RedirectResponse(f"/exercices/{run_id}?fait={order}", status_code=303)
 
     @router.get("/exercices/{run_id}/rapports/{name}")
@@ -325,8 +328,6 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         kind = REPORT_TYPES.get(path.suffix, "application/octet-stream")
         headers = dict(_SECURITY_HEADERS)
         if path.suffix == ".html":  # the REX carries its own inline style and SVG
-            from crisis.web.pages_reports import _REPORT_CSP
-
             headers["Content-Security-Policy"] = _REPORT_CSP
         return FileResponse(
             path,
@@ -360,8 +361,12 @@ def _progress(folder: Path, state: RunState, tz: ZoneInfo) -> dict[str, Any]:
     calls = [e.fact for e in entries if isinstance(e.fact, CipCallEnded)]
     return {
         "verdicts": [
-            {"engagement": v.engagement, "status": v.status.value, "label": v.status.label}
-            | {"detail": v.detail}
+            {
+                "engagement": v.engagement,
+                "status": v.status.value,
+                "label": v.status.label,
+                "detail": v.detail,
+            }
             for v in compliance.judge(entries, now)
         ],
         "press": {"received": len(received), "waiting": len(received) - len(answered)},

@@ -1,6 +1,7 @@
-"""Browser tests keep their screenshots as test artefacts: `test-artifacts/captures/<test>/`
-at the repository's root (ignored by git; CRISIS_TEST_ARTIFACTS moves it), replaced at each
-run, so the latest pictures of the main pages are there after the suite."""
+"""Browser tests: Debian's Chromium (never `playwright install`), and their screenshots kept as
+test artefacts in `test-artifacts/captures/<test>/` at the repository's root (ignored by git;
+CRISIS_TEST_ARTIFACTS moves it), replaced at each run, so the latest pictures of the main pages
+are there after the suite."""
 
 from __future__ import annotations
 
@@ -12,6 +13,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """The browser's executable; in CI its absence fails the test instead of skipping it."""
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    message = (
+        f"{CHROMIUM} est absent : installer le paquet Debian « chromium » "
+        "(apt-get install chromium)"
+    )
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture

@@ -33,11 +33,11 @@ def _axe(page, axe: str, shot: Path) -> list[str]:  # type: ignore[no-untyped-de
 
 
 def test_main_pages_have_no_serious_accessibility_violation(
-    app: App, served: str, clock: FakeClock, artefacts: Path
+    app: App, served: str, clock: FakeClock, artefacts: Path, chromium: Path
 ) -> None:
     """axe-core on /connexion, /crises, /crises/{id}, its drafting form and /exercices, 1280
     and 375 px wide."""
-    executable = shared._chromium()
+    executable = chromium
     from playwright.sync_api import sync_playwright
 
     base = served

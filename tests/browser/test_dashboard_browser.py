@@ -4,7 +4,6 @@ changing without reload when a fact lands. Screenshots are kept in test-artifact
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,48 +15,22 @@ import uvicorn
 
 from channels.ack_link import AckLinkSigner
 from contacts.model import Role
-from crisis.accounts import WebRole, WebUser, actor_of, hash_password
+from crisis.accounts import WebRole, actor_of
 from crisis.bootstrap import App
 from crisis.clock import FakeClock
 from crisis.model import Actor, Interface
 from crisis.web.app import create_app
+from tests.integration.test_pages_security import PASSWORD, _user
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PASSWORD = "phrase de passe de test"
 WAIT_MS = 10_000
 PHONE = {"width": 375, "height": 812}
 DRAFTED_SHORT = "Crue du Furan : évitez les berges et les routes inondées. Suivez les consignes."
-
-
-def _chromium() -> Path:
-    if CHROMIUM.is_file():
-        return CHROMIUM
-    message = f"{CHROMIUM} est absent : installer le paquet Debian « chromium » (apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _user(app: App, login: str, role: WebRole, name: str) -> WebUser:
-    now = app.clock.now()
-    user = WebUser(
-        login=login,
-        display_name=name,
-        role=role,
-        password_hash=hash_password(PASSWORD),
-        created_at=now,
-        updated_at=now,
-    )
-    with app.store.transaction() as tx:
-        tx.add_user(user)
-    return user
 
 
 @pytest.fixture
@@ -103,9 +76,11 @@ def _login(page, base: str, login: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(f"{base}/crises", timeout=WAIT_MS)
 
 
-def test_dashboard_in_chromium(app: App, served: str, clock: FakeClock, artefacts: Path) -> None:
+def test_dashboard_in_chromium(
+    app: App, served: str, clock: FakeClock, artefacts: Path, chromium: Path
+) -> None:
     """The whole round: declare, refuse the drafter, approve from a phone, watch it live."""
-    executable = _chromium()
+    executable = chromium
     from playwright.sync_api import sync_playwright
 
     base = served

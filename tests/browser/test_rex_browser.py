@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,6 @@ from crisis.reports import rex_figures, write_rex
 from crisis.reports.figures import CategoryName
 from tests.integration.test_reports_figures import PREFECTURE, exercise_journal
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _chromium() -> Path:
-    if CHROMIUM.is_file():
-        return CHROMIUM
-    message = f"{CHROMIUM} est absent : installer le paquet Debian « chromium » (apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[JournalEntry], datetime]:
@@ -32,10 +18,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[JournalEntry], d
     return exercise_journal(tmp_path_factory.mktemp("rex-browser"))
 
 
-def test_rex_html_renders_chart_and_tables_in_chromium(run, tmp_path, artefacts):
+def test_rex_html_renders_chart_and_tables_in_chromium(run, tmp_path, artefacts, chromium):
     """Headless Chromium at 1280 px: the SVG timeline has size and markers, the compliance
     table has its rows, the EXERCICE banner shows, nothing overflows sideways; screenshot kept."""
-    executable = _chromium()
+    executable = chromium
     from PIL import Image
     from playwright.sync_api import sync_playwright
 

@@ -349,3 +349,15 @@ async def test_pages_are_refused_without_the_secret(app: App) -> None:
             assert response.status_code == 503
             assert "CRISIS_WEB_SECRET" in response.text
         assert (await http.get("/api/v1/crises")).status_code == 401
+
+
+async def test_the_cip_announcement_steps_wait_for_the_order_on_the_board(
+    app: App, http: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """Steps due only once the préfet orders the CIP show that, not a far-future T0+ time."""
+    crisis_id = _crisis(app, clock)
+    _user(app, "audit", WebRole.OBSERVATEUR, "Auditeur")
+    await _logged_in(http, "audit")
+    steps = await http.get(f"/crises/{crisis_id}/fragments/etapes")
+    assert steps.status_code == 200
+    assert steps.text.count("dès l&#39;ordre d&#39;activer la CIP") == 2  # médias, public
