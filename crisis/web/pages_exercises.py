@@ -12,6 +12,7 @@ configuration, so a run started from a browser reaches nobody for real. `GET
 
 from __future__ import annotations
 
+import math
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +85,23 @@ def simulated_settings(settings: Settings) -> dict[str, Any]:
         }
     )
     return safe.model_dump(mode="json")
+
+
+def _speed(raw: str, default: float | None = None) -> float:
+    """A speed typed in a form (decimal comma accepted; empty: `default`); ValueError (French)."""
+    text = raw.strip().replace(",", ".")
+    if not text and default is not None:
+        return default
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = math.nan
+    if not PausableClock.MIN_SPEED <= speed <= PausableClock.MAX_SPEED:
+        raise ValueError(
+            f"vitesse invalide : « {text[:20]} » (un nombre de {PausableClock.MIN_SPEED:g} à "
+            f"{PausableClock.MAX_SPEED:g})"
+        )
+    return speed
 
 
 def _scenarios(geography: Any) -> list[tuple[Path, Scenario | None, str]]:
@@ -176,8 +194,8 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
     async def start(request: Request) -> Response:
         who, user, form = await access.poster(request, may_drive, Action.EXERCISE.label)
         name = str(form.get("scenario", ""))
-        raw_speed = str(form.get("speed", "")).strip().replace(",", ".")
-        given = {"scenario": name, "speed": raw_speed}
+        raw_speed = str(form.get("speed", ""))
+        given = {"scenario": name, "speed": raw_speed.strip()}
         path = LIBRARY / f"{name}.toml"
         if not name or "/" in name or not path.is_file():
             return overview(who, error="scénario inconnu", status=422, form=given)
@@ -188,15 +206,9 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         except ScenarioError as exc:
             return overview(who, error=str(exc), status=422, form=given)
         try:
-            speed = float(raw_speed) if raw_speed else scenario.speed
-        except ValueError:
-            speed = -1.0
-        if not PausableClock.MIN_SPEED <= speed <= PausableClock.MAX_SPEED:
-            message = (
-                f"vitesse invalide : « {raw_speed[:20]} » (un nombre de "
-                f"{PausableClock.MIN_SPEED:g} à {PausableClock.MAX_SPEED:g})"
-            )
-            return overview(who, error=message, status=422, form=given)
+            speed = _speed(raw_speed, default=scenario.speed)
+        except ValueError as exc:
+            return overview(who, error=str(exc), status=422, form=given)
         live = [r for r in list_runs(root, _WALL.now()) if r.status.live]
         if len(live) >= MAX_LIVE_RUNS:
             message = (
@@ -299,12 +311,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             elif order == "reprise":
                 send_command(folder, paused=False, by=by)
             elif order == "vitesse":
-                raw = str(form.get("speed", "")).strip().replace(",", ".")
-                try:
-                    speed = float(raw)
-                except ValueError:
-                    raise ValueError(f"vitesse invalide : « {raw[:20]} »") from None
-                send_command(folder, speed=speed, by=by)
+                send_command(folder, speed=_speed(str(form.get("speed", ""))), by=by)
             elif order == "arret":
                 if form.get("confirm") != "1":
                     raise ValueError("cochez la case de confirmation pour arrêter l'exercice")
