@@ -96,6 +96,7 @@ class Action(StrEnum):
     DECLARE_T0 = "declare_t0"
     APPROVE = "approve"
     ORDER_CIP = "order_cip"
+    RECTIFY_T0 = "rectify_t0"
     CLOSE = "close"
     DRAFT = "draft"
     EXERCISE = "exercise"
@@ -112,6 +113,7 @@ ACTION_LABELS = {
     Action.DECLARE_T0: "déclarer le temps 0",
     Action.APPROVE: "approuver un message",
     Action.ORDER_CIP: "ordonner la CIP",
+    Action.RECTIFY_T0: "rectifier le temps 0",
     Action.CLOSE: "clore l'événement",
     Action.DRAFT: "rédiger un message",
     Action.EXERCISE: "conduire un exercice",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -39,6 +41,7 @@ from channels.website import (
     check_website,
 )
 from channels.x import XChannel, XCredentials, XSettings, check_x
+from contacts.cog import CogError, load_extract
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
 from contacts.model import Commune, Directory
@@ -51,6 +54,7 @@ from crisis.service import Orchestrator
 from crisis.settings import ChannelSettings, Settings, SettingsError, validation_problems
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
+from crisis.store.urls import sqlite_file
 from playbooks.loader import load_library
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -339,6 +343,67 @@ def provider_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+def config_problems(settings: Settings) -> list[str]:
+    """What makes a file or folder the settings name unusable, each with its key (French),
+    checked before anything is written: playbook library, communes file, data_dir, the
+    folder of a SQLite database."""
+    problems: list[str] = []
+    library = settings.playbooks.library_dir
+    if library is not None:
+        if not library.is_dir():
+            problems.append(f"clé « playbooks.library_dir » : dossier introuvable : {library}")
+        elif not any(p.is_file() for p in library.glob("*.toml")):
+            problems.append(
+                f"clé « playbooks.library_dir » : aucun playbook (fichier .toml) dans {library} : "
+                "aucune activation ne serait possible"
+            )
+    templates = settings.playbooks.templates_dir
+    if templates is not None and not templates.is_dir():
+        problems.append(f"clé « playbooks.templates_dir » : dossier introuvable : {templates}")
+    communes = settings.directory.communes_file
+    if communes is not None:
+        try:
+            load_extract(communes)
+        except CogError as exc:
+            problems.append(f"clé « directory.communes_file » : {exc}")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                f"clé « directory.communes_file » : {communes} : encodage non UTF-8 "
+                f"(octet n° {exc.start + 1})"
+            )
+        except OSError as exc:
+            problems.append(f"clé « directory.communes_file » : {communes} : {_unreadable(exc)}")
+    for key, folder in (("data_dir", settings.data_dir), ("database.url", _sqlite_dir(settings))):
+        if folder is not None and (why := _not_writable(folder)):
+            problems.append(f"clé « {key} » : {why}")
+    return problems
+
+
+def _unreadable(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "fichier introuvable"
+    if isinstance(exc, IsADirectoryError):
+        return "c'est un dossier, un fichier est attendu"
+    return f"fichier illisible ({exc.strerror or exc})"
+
+
+def _sqlite_dir(settings: Settings) -> Path | None:
+    path = sqlite_file(settings.database.url)
+    return path.parent if path is not None else None
+
+
+def _not_writable(folder: Path) -> str | None:
+    """Why `folder` cannot be created or written to (None when it can)."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"dossier « {folder} » impossible à créer : « {probe} » n'est pas un dossier"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"dossier « {probe} » non accessible en écriture (droits du compte de service)"
+    return None
+
+
 @dataclass(frozen=True)
 class Webhooks:
     """What the web layer needs to serve the provider callbacks and the acknowledgement links
@@ -429,6 +494,7 @@ def engine_config(settings: Settings) -> EngineConfig:
             ChannelName.STANDARD: settings.public.standard,
         },
         late_grace=settings.engine.late_grace,
+        t0_max_age=settings.engine.t0_max_age,
     )
 
 
@@ -452,7 +518,7 @@ def build(
     clock = clock or SystemClock()
     # playbooks first: a broken library stops everything before the database is touched
     library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
-    store = Store.open(settings.database.url)
+    store = Store.open(settings.database.url, timezone=ZoneInfo(settings.prefecture.timezone))
     directory = directory or build_directory(settings, store=store, clock=clock)
     config = engine_config(settings)
     orchestrator = Orchestrator(

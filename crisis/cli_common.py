@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import pwd
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
+from contacts.cog import CogError
+from crisis import inputs
 from crisis.model import Authority
 from crisis.settings import Settings, SettingsError, load_settings
 
@@ -25,6 +28,20 @@ ConfigOption = Annotated[
 ]
 
 
+def _checked_by(value: str) -> str:
+    """`--by`: who acts, never empty (the main courante names an author for every entry)."""
+    try:
+        return inputs.actor_name(value, field="--by (qui agit)")
+    except inputs.InvalidInput as exc:
+        raise fail(str(exc), code=2) from None
+
+
+ByOption = Annotated[
+    str,
+    typer.Option("--by", "--par", help="Qui agit (nom et fonction).", callback=_checked_by),
+]
+
+
 def settings_failed(exc: SettingsError) -> typer.Exit:
     """Say what is wrong with the configuration; the exit to raise (code 2)."""
     for line in exc.problems:
@@ -33,11 +50,19 @@ def settings_failed(exc: SettingsError) -> typer.Exit:
 
 
 def load(config: Path | None) -> Settings:
-    """The settings of `config` (or CRISIS_CONFIG) and the environment, or exit 2 saying why."""
+    """The settings of `config` (or CRISIS_CONFIG) and the environment, or exit 2 saying why;
+    the files and folders they name are checked before any command writes anything."""
+    from crisis.bootstrap import config_problems
+
     try:
-        return load_settings(config, os.environ)
+        settings = load_settings(config, os.environ)
     except SettingsError as exc:
         raise settings_failed(exc) from None
+    problems = config_problems(settings)
+    if problems:
+        name = str(config) if config else "(configuration par défaut)"
+        raise settings_failed(SettingsError([f"{name}, {p}" for p in problems]))
+    return settings
 
 
 def open_app(config: Path | None, *, send: bool = False) -> App:
@@ -78,6 +103,39 @@ def operator_authority(settings: Settings) -> tuple[str, Authority]:
     variable cannot change) and the authority `[accounts]` gives that account."""
     login = pwd.getpwuid(os.getuid()).pw_name
     return login, settings.accounts.get(login, Authority.AGENT)
+
+
+class CommandGroup(TyperGroup):
+    """The `crisis` command: the errors any command may meet in its configuration, its files
+    or its database become one French message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
+        from crisis.store.database import StoreRefused, StoreUnavailable
+        from playbooks.loader import PlaybookError, PlaybookErrors
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise settings_failed(exc) from None
+        except (StoreUnavailable, StoreRefused, PlaybookError, PlaybookErrors, CogError) as exc:
+            raise fail(str(exc), code=2) from None
+        except UnicodeDecodeError as exc:
+            raise fail(f"fichier non encodé en UTF-8 (octet n° {exc.start + 1})", code=2) from None
+        except OSError as exc:
+            where = f"« {exc.filename} » : " if exc.filename else ""
+            raise fail(f"{where}{_os_reason(exc)}", code=2) from None
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "fichier ou dossier introuvable"
+    if isinstance(exc, IsADirectoryError):
+        return "c'est un dossier, un fichier est attendu"
+    if isinstance(exc, NotADirectoryError):
+        return "un élément du chemin n'est pas un dossier"
+    if isinstance(exc, PermissionError):
+        return "accès refusé (droits du fichier)"
+    return f"erreur du système ({exc.strerror or type(exc).__name__})"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

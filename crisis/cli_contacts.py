@@ -204,7 +204,7 @@ def import_file(
     try:
         data = file.read_bytes()
     except OSError:
-        raise fail(f"fichier illisible ou introuvable : {file}") from None
+        raise fail(f"fichier illisible ou introuvable : {file}", code=2) from None
     store = _database_store(settings, "import impossible")
     try:
         with store.transaction() as tx:
@@ -233,10 +233,10 @@ def import_file(
             raise typer.Exit(1)
         if dry_run:
             console.print("Simulation (--dry-run) : rien n'a été enregistré.")
-            return
+            raise typer.Exit(1 if rejected else 0)  # a rejected line is an error, even kept out
         if result.directory is base:
             console.print("Aucun changement : l'annuaire est déjà à jour.")
-            return
+            raise typer.Exit(1 if rejected else 0)
         # the write lock is taken only now, for the replacement alone (the dispatcher may be
         # writing to the same database); a change since the read means the report is stale
         with store.transaction() as tx:
@@ -256,6 +256,7 @@ def import_file(
             f"{_plural(rejected, 'ligne rejetée ignorée', 'lignes rejetées ignorées')} "
             "(--keep-valid)."
         )
+        raise typer.Exit(1)  # the valid lines are stored; the rejected ones still need fixing
 
 
 # --- export, erase (RGPD) ----------------------------------------------------------------

@@ -21,6 +21,7 @@ from contacts.cog import load_extract
 from contacts.model import CELL_ROLES, Directory, Role
 from contacts.training import cip_flags, is_trained, last_training, records_of, refresher_expires
 from crisis.cli_common import (
+    ByOption,
     ConfigOption,
     console,
     fail,
@@ -48,7 +49,6 @@ from crisis.reports.figures import TrainingRow
 from crisis.settings import SettingsError
 from crisis.store.repository import CrisisNotFound
 
-ByOption = Annotated[str, typer.Option("--by", "--par", help="Qui agit (nom et fonction).")]
 OutOption = Annotated[
     Path, typer.Option("--output", "--sortie", "-o", help="Dossier où écrire les rapports.")
 ]
@@ -89,7 +89,12 @@ def exercise_run(
         typer.Option(help="Accélération de l'horloge, de 1 à 60 (défaut : celle du scénario)."),
     ] = None,
     data_dir: Annotated[
-        Path, typer.Option(help="Dossier de l'exercice (base, journaux simulés ; recréé).")
+        Path,
+        typer.Option(
+            help="Dossier de l'exercice (base, journaux simulés), vidé à chaque exécution s'il a "
+            "été créé par une exécution précédente ; un dossier non vide sans le fichier "
+            ".crisis-owned, ou qui contient les données configurées, est refusé."
+        ),
     ] = Path("var/exercice"),
     output: Annotated[
         Path | None, typer.Option("--output", "--sortie", "-o", help="Dossier du REX.")
@@ -103,6 +108,7 @@ def exercise_run(
     EXERCICE.
     """
     from crisis.exercise.runner import run_exercise
+    from crisis.runtime import ServiceRefused
 
     base = load(config) if config is not None else None
     try:
@@ -114,9 +120,12 @@ def exercise_run(
             base=base,
             env=os.environ,
             out_dir=output,
+            config=config,
         )
     except (ScenarioError, AreaError, ValueError) as exc:
         raise fail(str(exc), code=2) from None
+    except ServiceRefused as exc:
+        raise fail(f"exercice non lancé : {exc}", code=2) from None
     except SettingsError as exc:
         from crisis.cli_common import settings_failed
 

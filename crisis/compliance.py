@@ -27,6 +27,7 @@ from crisis.model import (
     JournalEntry,
     MessagesQueued,
     StepTriggered,
+    T0Rectified,
     Verdict,
 )
 from playbooks.model import Engagement, EventKind
@@ -161,12 +162,28 @@ def _load(entries: Sequence[JournalEntry], now: datetime) -> _Journal:
     for entry in ordered:
         if isinstance(entry.fact, CodActivated):
             kept = tuple(e for e in ordered if e.crisis_id == entry.crisis_id and e.at <= now)
-            window = _Window(start=entry.fact.t0, now=now)
+            window = _Window(start=current_t0(ordered), now=now)
             return _Journal(entry.fact, entry.seq, kept, window)
     raise ValueError("la main courante ne contient pas l'activation du COD (temps 0)")
 
 
 # --- public API ----------------------------------------------------------------------------
+
+
+def current_t0(entries: Sequence[JournalEntry]) -> datetime:
+    """The T0 the hour counts from: the latest rectified one, else the COD activation's.
+
+    Like the CodActivated, a rectification frames the whole crisis even when recorded after
+    the instant judged.
+    """
+    t0: datetime | None = None
+    for entry in sorted(entries, key=lambda e: e.seq):
+        fact = entry.fact
+        if (isinstance(fact, CodActivated) and t0 is None) or isinstance(fact, T0Rectified):
+            t0 = fact.t0
+    if t0 is None:
+        raise ValueError("la main courante ne contient pas l'activation du COD (temps 0)")
+    return t0
 
 
 def judge(entries: Sequence[JournalEntry], now: datetime) -> tuple[Verdict, ...]:

@@ -19,9 +19,16 @@ from crisis.bootstrap import App, build
 from crisis.clock import AcceleratedClock
 from crisis.journal import verify
 from crisis.model import Actor, Authority, ComplianceCheckpoint, Interface, StepStatus
-from crisis.runtime import serve
+from crisis.owned_dir import check_dir, fresh_dir, protected_dirs
+from crisis.runtime import Claim, claim, lock_database, serve
 from crisis.service import ActivationRequest
-from crisis.settings import ChannelSettings, DatabaseSettings, Settings, SimulationSettings
+from crisis.settings import (
+    ChannelSettings,
+    DatabaseSettings,
+    Settings,
+    SimulationSettings,
+    load_settings,
+)
 from playbooks.model import EventKind
 
 DEMO_EPCI = "244200770"  # Saint-Étienne Métropole: the Furan and the Gier
@@ -71,13 +78,32 @@ def run_demo(
     base: Settings | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the demo; 0 when the journal verifies at the end."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    """Run the demo; 0 when the journal verifies at the end.
+
+    Raises ServiceRefused (French) when another process serves the demo's database, and
+    FolderRefused (French) for a `data_dir` a previous demo did not create or that holds the
+    configured data (crisis/owned_dir.py): its folder is then left as it is.
+    """
     clock = AcceleratedClock(speed=speed)
     settings = demo_settings(data_dir, seed, base)
-    app = build(settings, clock=clock, env=env or {})
+    configured = base if base is not None else load_settings(None, env or {})
+    what = "dossier de la démonstration"
+    check_dir(data_dir, what=what, protected=protected_dirs(configured))
+    early = lock_database(settings.database.url, "demo", settings.prefecture.timezone)
+    try:  # locked before the folder is emptied: a demo already running keeps its folder
+        fresh_dir(
+            data_dir,
+            what=what,
+            by="crisis demo",
+            protected=protected_dirs(configured),
+            keep=early.files,
+        )
+        early.check()  # its lock file went with the folder: taken again, or lost to a rival
+        app = build(settings, clock=clock, env=env or {})
+        claimed = claim(app, "demo", early=early)
+    except BaseException:
+        early.release()
+        raise
     communes = [c.code_insee for c in app.directory().communes if c.epci == DEMO_EPCI]
     real = ", ".join(
         f"{provider} ({', '.join(c.value for c in chans)})"
@@ -99,13 +125,13 @@ def run_demo(
         )
     )
     crisis_id = activation.crisis.id
-    asyncio.run(_run(app, crisis_id, activation.crisis.t0, console))
+    asyncio.run(_run(app, crisis_id, activation.crisis.t0, console, claimed))
     return _conclude(app, crisis_id, data_dir, console)
 
 
-async def _run(app: App, crisis_id: str, t0: datetime, console: Console) -> None:
+async def _run(app: App, crisis_id: str, t0: datetime, console: Console, claimed: Claim) -> None:
     stop = asyncio.Event()
-    server = asyncio.create_task(serve(app, stop))
+    server = asyncio.create_task(serve(app, stop, claimed=claimed))
     try:
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             while app.clock.now() < t0 + timedelta(minutes=61):

@@ -5,7 +5,7 @@ The engine never sends, stores or reads the clock: the service applies its decis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +15,13 @@ from channels.base import ChannelName
 from channels.publication import weighted_length
 from contacts.audience import resolve_audience
 from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
-from crisis import escalation
+from crisis import escalation, inputs
+from crisis.activation import (
+    ActivationError,
+    Confirmation,
+    check_confirmation,
+    check_t0,
+)
 from crisis.model import (
     CIP_AUTHORITY,
     NOT_YET,
@@ -49,9 +55,11 @@ from crisis.model import (
     RecipientRef,
     SendMessage,
     StepHeld,
+    StepSkipped,
     StepState,
     StepStatus,
     StepTriggered,
+    T0Rectified,
     WarningRaised,
 )
 from crisis.rendering import RenderedMessage, RenderError, render_message, render_text
@@ -68,7 +76,7 @@ from playbooks.model import (
 
 CHECKPOINTS = (30, 45, 60)
 X_LIMIT = 280  # characters of a post on X: the short text of a step published on X
-DRAFT_MAX_CHARS = 10_000  # per text of a draft: far above any real message
+DRAFT_MAX_CHARS = inputs.DRAFT_TEXT_MAX  # per text of a draft: far above any real message
 DRAFT_LABELS = {  # French names of a draft's parts, in refusals and on the form
     "subject": "objet",
     "short": "texte court",
@@ -86,6 +94,7 @@ class EngineConfig:
     timezone: ZoneInfo
     public_addresses: Mapping[ChannelName, str]
     late_grace: timedelta = timedelta(minutes=1)
+    t0_max_age: timedelta = timedelta(hours=24)  # an older T0 needs the préfet's confirmation
 
 
 @dataclass(frozen=True)
@@ -179,6 +188,16 @@ class CloseCip:
 
 
 @dataclass(frozen=True)
+class RectifyT0:
+    """The préfet (or directeur de cabinet) corrects a wrong T0. `authority`: the account's."""
+
+    t0: datetime
+    reason: str
+    actor: Actor
+    authority: Authority
+
+
+@dataclass(frozen=True)
 class Record:
     """Facts the engine only checks and journals: an exercise inject, a media request and its
     follow-up, a CIP call, the REX lessons."""
@@ -197,6 +216,7 @@ Stimulus = (
     | Close
     | ActivateCip
     | CloseCip
+    | RectifyT0
     | Record
 )
 _AFTER_CLOSE = (LessonsRecorded, MediaRequestAnswered, MediaRequestAssigned, CipCallEnded)
@@ -224,10 +244,31 @@ class Refused(ValueError):
     """A stimulus the engine will not act on (French reason for the user)."""
 
 
+class InvalidStimulus(Refused):
+    """Refused for what was typed (too long, empty, a phone number in a note...): the API
+    answers 422 rather than 409."""
+
+
+def _typed(check: Callable[[], str]) -> str:
+    """The cleaned input, or the engine's refusal saying which field and why."""
+    try:
+        return check()
+    except inputs.InvalidInput as exc:
+        raise InvalidStimulus(str(exc)) from None
+
+
+def _public_numbers(crisis: Crisis) -> tuple[str, ...]:
+    """The crisis's own public numbers (CIP numéro unique, CIAV): not personal data."""
+    return tuple(n for n in (crisis.cip_number, crisis.ciav_number) if n)
+
+
 def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: EngineConfig) -> Decision:
     """The single entry point: react to one stimulus."""
     decision = Decision()
     crisis = state.crisis
+    if crisis.closed_at is not None and isinstance(stimulus, RectifyT0):
+        _rectify_t0(state, stimulus, now, config, decision)  # the REX counts from the right T0
+        return decision
     if crisis.closed_at is not None and not isinstance(stimulus, Note):
         if isinstance(stimulus, Tick | Acknowledge):
             return decision
@@ -255,7 +296,12 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
                 state, crisis=crisis.model_copy(update={"ciav_number": stimulus.number})
             )
         case Note():
-            decision.fact(NoteAdded(text=stimulus.text), stimulus.actor)
+            text = _typed(
+                lambda: inputs.journal_text(
+                    stimulus.text, "note", inputs.NOTE_MAX, allowed_numbers=_public_numbers(crisis)
+                )
+            )
+            decision.fact(NoteAdded(text=text), stimulus.actor)
             return decision
         case ActivateCip():
             state = _activate_cip(state, stimulus, now, decision)
@@ -266,13 +312,24 @@ def decide(state: CrisisState, stimulus: Stimulus, now: datetime, config: Engine
             decision.fact(CipClosed(authority=stimulus.authority), stimulus.actor)
             decision.crisis_updates["cip_number"] = None
             return decision
+        case RectifyT0():
+            state = _rectify_t0(state, stimulus, now, config, decision)
         case Record():
             for fact in stimulus.facts:
                 _check_recordable(crisis, fact)
                 decision.fact(fact, stimulus.actor)
             return decision
         case Close():
-            decision.fact(CrisisClosed(reason=stimulus.reason), stimulus.actor)
+            reason = _typed(
+                lambda: inputs.journal_text(
+                    stimulus.reason,
+                    "motif de clôture",
+                    inputs.CLOSE_REASON_MAX,
+                    required=False,
+                    allowed_numbers=_public_numbers(crisis),
+                )
+            )
+            decision.fact(CrisisClosed(reason=reason), stimulus.actor)
             decision.intents.append(CancelPending(reason="événement clos"))
             decision.crisis_updates["closed_at"] = now
             return decision
@@ -310,6 +367,42 @@ def _activate_cip(
     return replace(state, crisis=crisis.model_copy(update=updates))
 
 
+def _rectify_t0(
+    state: CrisisState, order: RectifyT0, now: datetime, config: EngineConfig, decision: Decision
+) -> CrisisState:
+    """A wrong T0 corrected: the steps not yet due move with it, and the checkpoints are judged
+    again from the rectified T0 (the earlier ones stay in the journal)."""
+    crisis = state.crisis
+    reason = order.reason.strip()
+    go = Confirmation(authority=order.authority, reason=reason, old_t0=True)
+    try:
+        check_confirmation(go, "rectifier le temps 0")
+        check_t0(order.t0, now, config.t0_max_age, config.timezone, go)
+    except ActivationError as exc:
+        raise Refused(str(exc)) from None
+    if order.t0 == crisis.t0:
+        raise Refused("ce temps 0 est déjà celui de l'événement : rien à rectifier")
+    decision.fact(
+        T0Rectified(previous=crisis.t0, t0=order.t0, reason=reason, authority=order.authority),
+        order.actor,
+    )
+    decision.crisis_updates.update({"t0": order.t0, "checkpoints_done": []})
+    if crisis.closed_at is not None:
+        return state
+    shift = order.t0 - crisis.t0
+    for current in state.steps:
+        if current.status == StepStatus.PLANNED and current.due_at != NOT_YET:
+            decision.steps[current.step_id] = current.model_copy(
+                update={"due_at": current.due_at + shift}
+            )
+    return replace(
+        state,
+        crisis=crisis.model_copy(update={"t0": order.t0}),
+        steps=tuple(decision.steps.get(s.step_id, s) for s in state.steps),
+        checkpoints_done=frozenset(),
+    )
+
+
 def initial_due(planned: PlannedStep) -> datetime:
     """A step's due time when the crisis is recorded: the planned one, except for the CIP's
     announcements, which fall due only once the préfet orders the CIP (from T0 CIP)."""
@@ -341,6 +434,29 @@ def _check_recordable(crisis: Crisis, fact: Fact) -> None:
         | LessonsRecorded,
     ):
         raise Refused(f"fait « {fact.type} » : il ne s'enregistre pas directement")
+    public = _public_numbers(crisis)
+    if isinstance(fact, MediaRequestAssigned):
+        _typed(lambda: inputs.actor_name(fact.assignee, field="attribution"))
+    elif isinstance(fact, MediaRequestAnswered):
+        _typed(
+            lambda: inputs.journal_text(
+                fact.answer,
+                "réponse à la sollicitation",
+                inputs.MEDIA_ANSWER_MAX,
+                required=False,
+                allowed_numbers=public,
+            )
+        )
+    elif isinstance(fact, LessonsRecorded):
+        _typed(
+            lambda: inputs.journal_text(
+                fact.text,
+                "enseignements",
+                inputs.LESSONS_MAX,
+                required=False,
+                allowed_numbers=public,
+            )
+        )
 
 
 # --- acknowledgements and approvals ------------------------------------------------------------
@@ -508,9 +624,13 @@ def _clean(texts: DraftTexts) -> DraftTexts:
 def _discloses_contacts(crisis: Crisis, rendered: RenderedMessage) -> bool:
     """Whether a phone number or address of the directory would be published (typed, or read
     through a placeholder such as the crisis's roster)."""
-    text = "\n".join((rendered.subject, rendered.short, rendered.voice, rendered.long)).casefold()
-    personal = {v for c in crisis.roster for v in (c.mobile, c.landline, c.email) if v}
-    return any(value.casefold() in text for value in personal)
+    text = "\n".join((rendered.subject, rendered.short, rendered.voice, rendered.long))
+    phones = {v for c in crisis.roster for v in (c.mobile, c.landline) if v}
+    if phones & inputs.phone_numbers(text):  # any written form: 06 39 98 00 01, +33 6...
+        return True
+    emails = {c.email.casefold() for c in crisis.roster if c.email}
+    folded = text.casefold()
+    return any(e in folded for e in emails) or any(p in text for p in phones)
 
 
 def _composed(texts: DraftTexts, name: str, context: Mapping[str, Any]) -> RenderedMessage:
@@ -547,6 +667,11 @@ def _run_due_steps(
                 decision.wakeups.append(current.due_at)
             continue
         step = planned.step
+        achieved = purpose_achieved(crisis, step)
+        if achieved is not None:  # e.g. the reminder to propose the CIP once it is ordered
+            _skip(current, step, achieved, decision)
+            done.add(step.id)
+            continue
         waiting = [d for d in step.depends_on if d not in done]
         if waiting:
             _hold(current, f"attend l'étape {', '.join(waiting)}", now, decision)
@@ -581,6 +706,42 @@ def _run_due_steps(
             )
             continue
         done.add(step.id)
+
+
+def purpose_achieved(crisis: Crisis, step: Step) -> tuple[str, datetime | None] | None:
+    """Why a due step has nothing left to do (French) and since when, or None when it has.
+
+    The one rule for stale steps: a step whose purpose is already achieved is not played.
+    Today that is the reminder to propose the CIP to the préfet (`activate_cip`) once the
+    préfet ordered it; a step that sends messages always has something to do.
+    """
+    if step.action == Action.ACTIVATE_CIP and crisis.t0_cip is not None:
+        return "la CIP est déjà activée sur ordre du préfet", crisis.t0_cip
+    return None
+
+
+def _skip(
+    current: StepState,
+    step: Step,
+    achieved: tuple[str, datetime | None],
+    decision: Decision,
+) -> None:
+    """The step done without acting, and journaled « sans objet » (never counted as missed)."""
+    reason, since = achieved
+    decision.fact(
+        StepSkipped(
+            step_id=step.id,
+            title=step.title,
+            engagement=step.engagement,
+            action=step.action,
+            due_at=current.due_at,
+            reason=reason,
+            since=since,
+        )
+    )
+    decision.steps[step.id] = current.model_copy(
+        update={"status": StepStatus.DONE, "hold_reason": f"sans objet : {reason}"}
+    )
 
 
 def _hold(current: StepState, reason: str, now: datetime, decision: Decision) -> None:

@@ -6,15 +6,17 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from channels.base import ChannelName
 from contacts.model import Role
+from crisis import timefmt
 from crisis.model import (
     AcknowledgementReceived,
+    ActivationConfirmed,
     Actor,
     ApprovalRefused,
     ApprovalRequested,
@@ -40,7 +42,9 @@ from crisis.model import (
     MessagesQueued,
     NoteAdded,
     StepHeld,
+    StepSkipped,
     StepTriggered,
+    T0Rectified,
     WarningRaised,
 )
 
@@ -83,13 +87,15 @@ def chain(
     head_hash: str,
     items: Iterable[tuple[Fact, Actor]],
     at: datetime,
+    *,
+    tz: tzinfo,
 ) -> list[JournalEntry]:
-    """New entries following the head of a crisis's chain."""
+    """New entries following the head of a crisis's chain; times worded in `tz`."""
     entries: list[JournalEntry] = []
     seq, prev = head_seq, head_hash
     for fact, actor in items:
         seq += 1
-        text = describe(fact)
+        text = describe(fact, tz)
         data = fact.model_dump(mode="json")
         digest = entry_hash(prev, canonical(crisis_id, seq, at, actor, data, text))
         entries.append(
@@ -155,11 +161,25 @@ def parse_fact(data: dict[str, Any]) -> Fact:
     return FACT_ADAPTER.validate_python(data)
 
 
+def shown(entry: JournalEntry, tz: tzinfo) -> str:
+    """The entry's sentence as people read it: worded again from its stored fact, times in the
+    prefecture's zone `tz` and in UTC. The sealed `entry.text` stays what `verify` checks; an
+    entry sealed by an older version (e.g. « temps 0 = ... UTC » stating local time) reads
+    correctly because its fact holds the instant with its offset."""
+    return describe(entry.fact, tz)
+
+
+def as_shown(entries: Iterable[JournalEntry], tz: tzinfo) -> list[JournalEntry]:
+    """Entries whose `text` is `shown(entry, tz)`: what pages, the CLI and reports display.
+    Never stored nor hashed: the sealed text is only in the database."""
+    return [e.model_copy(update={"text": shown(e, tz)}) for e in entries]
+
+
 # --- French wording --------------------------------------------------------------------------
 
 
-def _hm(at: datetime) -> str:
-    return at.strftime("%d/%m/%Y %H:%M:%S UTC")
+def _hm(at: datetime, tz: tzinfo) -> str:
+    return timefmt.audit(at, tz)
 
 
 def _who(contact_id: str, role: Role | None, commune: str | None) -> str:
@@ -195,21 +215,30 @@ _MEDIA_KINDS = {
 }
 
 
-def describe(fact: Fact) -> str:
-    """One French sentence for the main courante; contacts by id, never by number or address."""
+def _skipped(fact: StepSkipped, tz: tzinfo) -> str:
+    since = f" (depuis le {_hm(fact.since, tz)})" if fact.since is not None else ""
+    return (
+        f"Étape « {fact.title} » ({fact.engagement}) sans objet : {fact.reason}{since} ; "
+        "elle n'est pas déclenchée."
+    )
+
+
+def describe(fact: Fact, tz: tzinfo) -> str:  # noqa: PLR0915 - one case per kind of fact
+    """One French sentence for the main courante; contacts by id, never by number or address;
+    times in the prefecture's zone `tz` and in UTC (crisis.timefmt.audit)."""
     match fact:
         case CodActivated():
             mode = "EXERCICE — " if fact.mode.value == "exercice" else ""
             return (
                 f"{mode}Activation du COD ({fact.kind.label}) enregistrée : "
-                f"temps 0 = {_hm(fact.t0)}, référence SYNERGI {fact.synergi_ref}, "
+                f"temps 0 = {_hm(fact.t0, tz)}, référence SYNERGI {fact.synergi_ref}, "
                 f"{len(fact.communes)} commune(s) concernée(s), "
                 f"playbook « {fact.playbook_title} » v{fact.playbook_version} figé "
                 f"({len(fact.steps)} étapes)."
             )
         case StepTriggered():
             late = (
-                f" EN RETARD de {fact.late_seconds / 60:.1f} min (échéance {_hm(fact.due_at)})."
+                f" EN RETARD de {fact.late_seconds / 60:.1f} min (échéance {_hm(fact.due_at, tz)})."
                 if fact.late_seconds > 0
                 else ""
             )
@@ -242,6 +271,8 @@ def describe(fact: Fact) -> str:
             )
         case StepHeld():
             return f"Étape {fact.step_id} en attente : {fact.reason}."
+        case StepSkipped():
+            return _skipped(fact, tz)
         case ApprovalRequested():
             return f"Message de l'étape {fact.step_id} à valider (rédigé par {fact.drafted_by})."
         case MessageDrafted():
@@ -319,6 +350,19 @@ def describe(fact: Fact) -> str:
             )
         case NoteAdded():
             return fact.text
+        case ActivationConfirmed():
+            what = (
+                f"autre événement que {fact.related_crisis}, sous la même référence SYNERGI"
+                if fact.rule == "autre_evenement"
+                else "temps 0 plus ancien que la limite fixée"
+            )
+            return f"Activation confirmée par le {fact.authority.label} ({what}) : {fact.reason}"
+        case T0Rectified():
+            return (
+                f"Temps 0 rectifié par le {fact.authority.label} : {_hm(fact.previous, tz)} → "
+                f"{_hm(fact.t0, tz)} ; motif : {fact.reason}. La conformité et les rapports "
+                "comptent désormais depuis le temps 0 rectifié."
+            )
         case CrisisClosed():
             return "Clôture de l'événement." + (f" {fact.reason}" if fact.reason else "")
     raise TypeError(f"unknown fact {type(fact).__name__}")  # pragma: no cover

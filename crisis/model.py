@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from channels.base import ChannelName
 from contacts.model import Contact, Role
+from crisis import inputs
 from playbooks.model import Action, Engagement, EventKind, MessageTemplate, Plan, Section
 
 
@@ -63,10 +64,15 @@ class _Frozen(BaseModel):
 
 
 class Actor(_Frozen):
-    """Who did something, and through which interface."""
+    """Who did something, and through which interface: never an entry without an author."""
 
     name: str
     interface: Interface
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        return inputs.actor_name(value, max_len=inputs.ACTOR_RECORD_MAX)
 
 
 SYSTEM = Actor(name="orchestrateur", interface=Interface.SYSTEM)
@@ -226,6 +232,20 @@ class StepHeld(_Frozen):
     type: Literal["StepHeld"] = "StepHeld"
     step_id: str
     reason: str
+
+
+class StepSkipped(_Frozen):
+    """A step fell due when its purpose was already achieved (the reminder to propose the CIP
+    once the préfet ordered it): done without acting, journaled « sans objet », never missed."""
+
+    type: Literal["StepSkipped"] = "StepSkipped"
+    step_id: str
+    title: str
+    engagement: Engagement
+    action: Action
+    due_at: datetime
+    reason: str  # French: "la CIP est déjà activée sur ordre du préfet"
+    since: datetime | None = None  # when the purpose was achieved (T0 CIP)
 
 
 class ApprovalRequested(_Frozen):
@@ -493,6 +513,29 @@ class NoteAdded(_Frozen):
     text: str
 
 
+class ActivationConfirmed(_Frozen):
+    """The préfet or directeur de cabinet confirmed an activation the rules would refuse:
+    another event under a SYNERGI reference already recorded, or a T0 further back than the
+    limit."""
+
+    type: Literal["ActivationConfirmed"] = "ActivationConfirmed"
+    rule: Literal["autre_evenement", "t0_ancien"]
+    reason: str
+    authority: Authority
+    related_crisis: str | None = None  # the event already recorded under that reference
+
+
+class T0Rectified(_Frozen):
+    """A wrong T0 corrected by the préfet or directeur de cabinet: compliance and reports count
+    from `t0` from then on, and show `previous` too."""
+
+    type: Literal["T0Rectified"] = "T0Rectified"
+    previous: datetime
+    t0: datetime
+    reason: str
+    authority: Authority
+
+
 class CrisisClosed(_Frozen):
     """The crisis (or exercise) is closed: queued sends stop."""
 
@@ -506,6 +549,7 @@ Fact = Annotated[
     | MessagesQueued
     | ChainEnded
     | StepHeld
+    | StepSkipped
     | ApprovalRequested
     | MessageDrafted
     | MessageApproved
@@ -525,6 +569,8 @@ Fact = Annotated[
     | WarningRaised
     | ComplianceCheckpoint
     | NoteAdded
+    | ActivationConfirmed
+    | T0Rectified
     | CrisisClosed,
     Field(discriminator="type"),
 ]

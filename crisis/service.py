@@ -12,7 +12,16 @@ import phonenumbers
 from channels.base import AcknowledgementReport, ChannelName, DeliveryReport, InboundEvent
 from contacts.model import Directory
 from contacts.roster import frozen_roster
-from crisis import compliance
+from crisis import compliance, inputs
+from crisis.activation import (
+    ActivationError,
+    Confirmation,
+    MalformedActivation,
+    Match,
+    check_confirmation,
+    check_t0,
+    match,
+)
 from crisis.clock import Clock
 from crisis.engine import (
     Acknowledge,
@@ -26,6 +35,7 @@ from crisis.engine import (
     EngineConfig,
     Note,
     Record,
+    RectifyT0,
     Refused,
     SetCiavNumber,
     Stimulus,
@@ -35,6 +45,7 @@ from crisis.engine import (
 )
 from crisis.model import (
     SYSTEM,
+    ActivationConfirmed,
     Actor,
     Authority,
     CancelPending,
@@ -68,10 +79,6 @@ from playbooks.model import EventKind
 from playbooks.planner import plan as make_plan
 
 
-class ActivationError(ValueError):
-    """An activation that cannot be recorded (French reason)."""
-
-
 @dataclass(frozen=True)
 class ActivationRequest:
     """The COD activation as the on-call agent gives it."""
@@ -85,13 +92,15 @@ class ActivationRequest:
     idempotency_key: str | None = None
     area: str = ""  # how the area was given, kept in the journal next to the resolved communes
     participants: ExerciseAllowList | None = None  # exercise: who real sends may reach
+    confirmation: Confirmation | None = None  # the préfet's go for what the rules refuse
 
     def key(self) -> str:
         """The given key, or one derived from what identifies the activation."""
         if self.idempotency_key:
             return self.idempotency_key
         t0 = self.t0.astimezone(UTC).isoformat()  # the same instant typed in any zone
-        raw = f"{self.kind}|{t0}|{self.synergi_ref.strip()}|{self.mode}"
+        communes = ",".join(sorted(_codes(self)))
+        raw = f"{self.kind}|{t0}|{self.synergi_ref.strip()}|{self.mode}|{communes}"
         return "auto-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -133,24 +142,38 @@ class Orchestrator:
     # --- T0 ----------------------------------------------------------------------------------
 
     def activate(self, request: ActivationRequest) -> Activation:
-        """Record the COD activation (T0), freeze the plan, run what is already due."""
+        """Record the COD activation (T0), freeze the plan, run what is already due.
+
+        The same activation again (same key, or same SYNERGI reference, kind, T0 and area)
+        returns the event already recorded; a conflicting one is refused (ActivationConflict)
+        unless the préfet or directeur de cabinet confirms another event.
+        """
         key = request.key()
+        check_confirmation(request.confirmation)
         with self.store.transaction() as tx:
-            existing = tx.crisis_by_key(key)
-        if existing is not None:
-            _same_activation(existing, request)
-            return Activation(existing, created=False)
+            found = self._recorded(tx, request, key)
+        if found.duplicate is not None:
+            return Activation(found.duplicate, created=False)
         now = self.clock.now()
-        crisis = self._new_crisis(request, key, now)
+        crisis, old_t0 = self._new_crisis(request, key, now)
         try:
             with self.store.transaction() as tx:
+                tx.lock_activations()  # the check below and the insert are one step
+                found = self._recorded(tx, request, key)
+                if found.duplicate is not None:
+                    return Activation(found.duplicate, created=False)
+                local = crisis.t0.astimezone(self.config.timezone)
+                crisis = crisis.model_copy(update={"id": _free_id(tx, request, local)})
                 steps = [
                     StepState(step_id=p.step.id, due_at=initial_due(p)) for p in crisis.plan.steps
                 ]
                 tx.insert_crisis(crisis, steps)
                 tx.append(
                     crisis.id,
-                    [(self._activated_fact(crisis, request.area), crisis.recorded_by)],
+                    [
+                        (self._activated_fact(crisis, request.area), crisis.recorded_by),
+                        *_confirmations(request, found, old_t0),
+                    ],
                     now,
                 )
                 warnings = project_fanout(crisis, self.channel_rates)
@@ -169,17 +192,43 @@ class Orchestrator:
             return Activation(again, created=False)
         return Activation(crisis, created=True)
 
-    def _new_crisis(self, request: ActivationRequest, key: str, now: datetime) -> Crisis:
+    def _recorded(self, tx: Tx, request: ActivationRequest, key: str) -> Match:
+        """What the crises already recorded make of this activation (see crisis.activation)."""
+        existing = tx.crisis_by_key(key)
+        if existing is not None:
+            _same_activation(existing, request)
+            return Match(duplicate=existing)
+        return match(
+            tx.crises_like(request.mode, request.synergi_ref, request.kind),
+            kind=request.kind,
+            t0=request.t0,
+            synergi_ref=request.synergi_ref,
+            communes=_codes(request),
+            mode=request.mode,
+            tz=self.config.timezone,
+            confirmation=request.confirmation,
+        )
+
+    def rectify_t0(
+        self, crisis_id: str, t0: datetime, reason: str, actor: Actor, *, authority: Authority
+    ) -> None:
+        """Correct a wrong T0 (the préfet's or directeur de cabinet's decision, journaled with
+        its reason); compliance, checkpoints and reports count from the rectified T0."""
+        self.handle(crisis_id, RectifyT0(t0=t0, reason=reason, actor=actor, authority=authority))
+
+    def _new_crisis(
+        self, request: ActivationRequest, key: str, now: datetime
+    ) -> tuple[Crisis, bool]:
+        """The crisis to insert (its id is chosen at insert time), and whether its T0 needed
+        the old-T0 confirmation."""
         t0 = request.t0
-        if t0.tzinfo is None:
-            raise ActivationError("l'heure du temps 0 doit préciser son fuseau horaire")
-        if t0 > now + timedelta(minutes=5):
-            raise ActivationError(
-                "le temps 0 est dans le futur : indiquez l'heure d'activation du COD enregistrée "
-                "dans SYNERGI"
-            )
-        if not request.synergi_ref.strip():
-            raise ActivationError("la référence SYNERGI est obligatoire")
+        old_t0 = check_t0(
+            t0, now, self.config.t0_max_age, self.config.timezone, request.confirmation
+        )
+        try:
+            synergi = inputs.synergi_ref(request.synergi_ref)
+        except inputs.InvalidInput as exc:
+            raise MalformedActivation(str(exc)) from None
         if request.participants is not None and request.mode != Mode.EXERCICE:
             raise ActivationError("une liste de participants ne concerne qu'un exercice")
         playbook = self.library.playbooks.get(request.kind)
@@ -187,7 +236,7 @@ class Orchestrator:
             raise ActivationError(f"aucun playbook pour l'événement « {request.kind.label} »")
         directory = self.directory()
         known = {c.code_insee: c for c in directory.communes}
-        codes = list(dict.fromkeys(c.strip() for c in request.communes if c.strip()))
+        codes = _codes(request)
         if not codes:
             raise ActivationError("indiquez au moins une commune concernée (code INSEE)")
         unknown = [c for c in codes if c not in known]
@@ -203,14 +252,12 @@ class Orchestrator:
         plan = make_plan(
             playbook, self.library.templates, t0, source=self.library.sources[request.kind]
         )
-        with self.store.transaction() as tx:
-            crisis_id = _free_id(tx, request, t0.astimezone(self.config.timezone))
         return Crisis(
-            id=crisis_id,
+            id="",
             kind=request.kind,
             mode=request.mode,
             t0=t0,
-            synergi_ref=request.synergi_ref.strip(),
+            synergi_ref=synergi,
             communes=tuple(codes),
             commune_names={c: known[c].nom for c in codes},
             recorded_by=request.recorded_by,
@@ -219,7 +266,7 @@ class Orchestrator:
             plan=plan,
             roster=roster,
             participants=request.participants,
-        )
+        ), old_t0
 
     @staticmethod
     def _activated_fact(crisis: Crisis, area: str = "") -> CodActivated:
@@ -390,8 +437,8 @@ class Orchestrator:
                 provider_id=event.provider_id,
                 idempotency_key=event.idempotency_key,
             )
-            if item is None:
-                return
+            if item is None or item.message.channel != event.channel:
+                return  # unknown, or of the wrong kind (an SMS status on a call): not this row's
             message = item.message
             if isinstance(event, DeliveryReport):
                 state = OutboxState.DELIVERED if event.delivered else OutboxState.FAILED
@@ -552,15 +599,18 @@ class Orchestrator:
                 crisis_id, [(WarningRaised(code=code, message=message), SYSTEM)], self.clock.now()
             )
 
-    def callback_refused(self, key: str | None, route: str, reason: str) -> str | None:
+    def callback_refused(
+        self, key: str | None, route: str, reason: str, *, why: str = "signature Twilio invalide"
+    ) -> str | None:
         """Journal a refused provider callback in the crisis its key names; returns that crisis.
 
         The same refusal (route and reason) is one fact per crisis: forged requests repeated
-        with a known key must not flood the main courante.
+        with a known key must not flood the main courante. `why`: forged signature, or a
+        callback of the wrong kind for its row (an SMS status on a call's key).
         """
         if not key:
             return None
-        message = f"Rappel du fournisseur refusé : signature Twilio invalide ({route} : {reason})"
+        message = f"Rappel du fournisseur refusé : {why} ({route} : {reason})"
         fact = WarningRaised(code="rappel_refuse", message=message)
         with self.store.transaction() as tx:
             item = tx.outbox_by_key(key)
@@ -628,7 +678,7 @@ def _e164(number: str) -> str:
 
 def _same_activation(existing: Crisis, request: ActivationRequest) -> None:
     """A repeated key must carry the same activation: anything else is refused, never merged."""
-    asked = tuple(dict.fromkeys(c.strip() for c in request.communes if c.strip()))
+    asked = _codes(request)
     differences = []
     if existing.kind != request.kind:
         differences.append("type d'événement")
@@ -642,6 +692,43 @@ def _same_activation(existing: Crisis, request: ActivationRequest) -> None:
             f"d'autres valeurs ({', '.join(differences)}) : la zone et le T0 sont figés ; "
             "pour un autre événement, utilisez une autre clé"
         )
+
+
+def _codes(request: ActivationRequest) -> list[str]:
+    return list(dict.fromkeys(c.strip() for c in request.communes if c.strip()))
+
+
+def _confirmations(
+    request: ActivationRequest, found: Match, old_t0: bool
+) -> list[tuple[Fact, Actor]]:
+    """The préfet's confirmations an activation used, journaled right after its T0."""
+    confirmation = request.confirmation
+    if confirmation is None:
+        return []
+    facts: list[tuple[Fact, Actor]] = []
+    reason = confirmation.reason.strip()
+    if found.overridden is not None:
+        facts.append(
+            (
+                ActivationConfirmed(
+                    rule="autre_evenement",
+                    reason=reason,
+                    authority=confirmation.authority,
+                    related_crisis=found.overridden.id,
+                ),
+                request.recorded_by,
+            )
+        )
+    if old_t0:
+        facts.append(
+            (
+                ActivationConfirmed(
+                    rule="t0_ancien", reason=reason, authority=confirmation.authority
+                ),
+                request.recorded_by,
+            )
+        )
+    return facts
 
 
 def _free_id(tx: Tx, request: ActivationRequest, t0_local: datetime) -> str:

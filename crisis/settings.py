@@ -37,10 +37,33 @@ class PrefectureSettings(_Section):
         return value
 
 
+DATABASE_URL_EXAMPLES = "sqlite:///var/crisis.db ou postgresql+psycopg://utilisateur@hote/base"
+
+
 class DatabaseSettings(_Section):
     """Where the truth lives. CRISIS_DATABASE_URL overrides it."""
 
     url: str = "sqlite:///var/crisis.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        # SQLite or PostgreSQL through psycopg 3 (the only drivers installed); never echo the
+        # URL itself in the message: it may carry a password
+        scheme, sep, rest = value.strip().partition("://")
+        scheme = scheme.lower()
+        if not sep or not scheme.replace("+", "").isalnum():
+            raise ValueError(
+                f"URL de base de données illisible (attendu : {DATABASE_URL_EXAMPLES})"
+            )
+        if scheme == "postgresql":  # SQLAlchemy's default driver (psycopg2) is not installed
+            return f"postgresql+psycopg://{rest}"
+        if scheme not in {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}:
+            raise ValueError(
+                f"base « {scheme} » non prise en charge : SQLite ou PostgreSQL seulement "
+                f"(attendu : {DATABASE_URL_EXAMPLES})"
+            )
+        return value.strip()
 
 
 class PlaybookSettings(_Section):
@@ -125,6 +148,8 @@ class EngineSettings(_Section):
     """Decision tuning."""
 
     late_grace: timedelta = timedelta(minutes=1)  # a step run later than this is journaled late
+    # a T0 further back than this is refused unless the préfet or directeur de cabinet confirms
+    t0_max_age: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
 
 
 class PublicSettings(_Section):
@@ -262,12 +287,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     data: dict[str, object] = {}
     name = str(path) if path else "(configuration par défaut)"
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SettingsError([f"{name} : fichier introuvable"]) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError([f"{name} : TOML invalide : {exc}"]) from None
+        data = _read_toml(path, name)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -276,5 +296,41 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         ) from None
     url = env.get("CRISIS_DATABASE_URL")
     if url:
-        settings = settings.model_copy(update={"database": DatabaseSettings(url=url)})
+        try:
+            database = DatabaseSettings(url=url)
+        except ValidationError as exc:
+            raise SettingsError(
+                [
+                    f"variable d'environnement CRISIS_DATABASE_URL : {p.partition(' : ')[2]}"
+                    for p in validation_problems(exc)
+                ]
+            ) from None
+        settings = settings.model_copy(update={"database": database})
     return settings
+
+
+def _read_toml(path: Path, name: str) -> dict[str, object]:
+    """The TOML table of the configuration file, or a SettingsError naming the file and why."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SettingsError([f"{name} : fichier introuvable"]) from None
+    except IsADirectoryError:
+        raise SettingsError([f"{name} : c'est un dossier, un fichier TOML est attendu"]) from None
+    except PermissionError:
+        raise SettingsError([f"{name} : lecture refusée (droits du fichier)"]) from None
+    except OSError as exc:
+        raise SettingsError([f"{name} : fichier illisible ({exc.strerror or exc})"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            [
+                f"{name} : encodage non UTF-8 (octet n° {exc.start + 1}) ; enregistrer le fichier "
+                "en UTF-8"
+            ]
+        ) from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"{name} : TOML invalide : {exc}"]) from None

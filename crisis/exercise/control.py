@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crisis.clock import PausableClock
+from crisis.owned_dir import claim_new
 
 __all__ = [
     "STALE_AFTER",
@@ -217,7 +218,7 @@ def launch_run(
     """
     run_id = f"ex-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     folder = root / run_id
-    folder.mkdir(parents=True)
+    claim_new(folder, by="exercice lancé depuis le tableau de bord")  # ours: marked, never reused
     launch = Launch(
         run_id=run_id,
         scenario=str(scenario),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
+import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,10 +55,11 @@ from crisis.model import (
     Mode,
     StepStatus,
 )
+from crisis.owned_dir import check_dir, fresh_dir, protected_dirs
 from crisis.reports import write_rex
-from crisis.runtime import serve
+from crisis.runtime import Claim, claim, lock_database, serve
 from crisis.service import ActivationRequest
-from crisis.settings import DirectorySettings, Settings
+from crisis.settings import DirectorySettings, Settings, load_settings
 
 ANIMATION = Actor(name="animation de l'exercice", interface=Interface.SYSTEM)
 PRESS = Actor(name="simulateur de pression médiatique", interface=Interface.SYSTEM)
@@ -130,23 +131,41 @@ def run_exercise(
     base: Settings | None = None,
     env: Mapping[str, str] | None = None,
     out_dir: Path | None = None,
-    fresh: bool = True,
     control: RunControl | None = None,
+    config: Path | None = None,
 ) -> ExerciseResult:
     """Play the scenario to its end; the REX (HTML, PDF, Markdown) goes to `out_dir`.
 
     With `control` (a run started from the dashboard), the dashboard's orders pause, speed up
     or stop the run, and its state is reported for the dashboard; nothing is drawn on screen.
-    Raises ScenarioError (French, with the file and the location) for a bad scenario.
+    Raises ScenarioError (French, with the file and the location) for a bad scenario, and
+    FolderRefused (French) for a `data_dir` a previous run did not create or that holds the
+    configured data (crisis/owned_dir.py): then nothing is deleted. `config`: the user's
+    configuration file, for the commands printed at the end.
     """
-    if fresh and data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
     geography = load_extract((base or Settings()).directory.communes_file)
-    scenario = load_scenario(scenario_path, geography=geography)
+    scenario = load_scenario(scenario_path, geography=geography)  # a bad one empties nothing
+    configured = base if base is not None else load_settings(None, env or {})
     settings = exercise_settings(data_dir, scenario.seed, base)
-    clock = PausableClock(speed=speed or scenario.speed)
-    app = build(settings, clock=clock, env=env or {})
+    what = "dossier de l'exercice"
+    check_dir(data_dir, what=what, protected=protected_dirs(configured))
+    # locked before the folder is emptied: a run already playing there keeps its folder
+    early = lock_database(settings.database.url, "exercise run", settings.prefecture.timezone)
+    try:
+        fresh_dir(  # emptied only when a previous run created it; never the configured data
+            data_dir,
+            what=what,
+            by="crisis exercise run",
+            protected=protected_dirs(configured),
+            keep=early.files,
+        )
+        early.check()
+        clock = PausableClock(speed=speed or scenario.speed)
+        app = build(settings, clock=clock, env=env or {})
+        claimed = claim(app, "exercise run", early=early)
+    except BaseException:
+        early.release()
+        raise
     try:
         _seed_directory(app, clock.now())
         directory = app.directory()
@@ -175,7 +194,7 @@ def run_exercise(
         )
         crisis = activation.crisis
         names = [area.names[c] for c in area.codes]
-        play = _Play(app, scenario, crisis.id, crisis.t0, names, control)
+        play = _Play(app, scenario, crisis.id, crisis.t0, names, control, claimed)
         asyncio.run(play.run(console))
         result = ExerciseResult(crisis_id=crisis.id)
         reason = "exercice arrêté avant son terme" if play.stopped else "fin de l'exercice"
@@ -190,9 +209,10 @@ def run_exercise(
             prefecture=settings.prefecture.name,
             timezone=settings.prefecture.timezone,
         )
-        _conclude(app, crisis.id, result, console)
+        _conclude(app, crisis.id, result, console, config)
         return result
     finally:
+        claimed.release()  # serve released it already, unless the run never started
         app.close()
 
 
@@ -226,8 +246,10 @@ class _Play:
         t0: datetime,
         communes: Sequence[str],
         control: RunControl | None = None,
+        claimed: Claim | None = None,
     ) -> None:
         self.app = app
+        self.claimed = claimed  # the database and the port, claimed before T0 was recorded
         self.control = control
         self.stopped = False
         self.scenario = scenario
@@ -249,7 +271,7 @@ class _Play:
 
     async def run(self, console: Console) -> None:
         stop = asyncio.Event()
-        server = asyncio.create_task(serve(self.app, stop))
+        server = asyncio.create_task(serve(self.app, stop, claimed=self.claimed))
         toggle = _pause_on_enter(self.app.clock, console) if self.control is None else None
         try:
             if self.control is None:
@@ -425,7 +447,9 @@ def _pause_on_enter(clock: object, console: Console) -> Callable[[], None] | Non
     return stop
 
 
-def _conclude(app: App, crisis_id: str, result: ExerciseResult, console: Console) -> None:
+def _conclude(
+    app: App, crisis_id: str, result: ExerciseResult, console: Console, config: Path | None
+) -> None:
     from crisis.cli import render_verdicts
     from crisis.demo import reach_table
 
@@ -441,3 +465,30 @@ def _conclude(app: App, crisis_id: str, result: ExerciseResult, console: Console
     console.print(f"Participations enregistrées dans les dossiers de formation : {result.trained}")
     for path in result.reports:
         console.print(f"Retour d'expérience : {path}")
+    command = _journal_command(app.settings, config)
+    console.print(f"Pour relire sa main courante : {command('journal', crisis_id)}")
+    console.print(
+        f"Pour vérifier son chaînage : {command('journal', 'verify', crisis_id)}",
+        soft_wrap=True,
+    )
+
+
+def _journal_command(settings: Settings, config: Path | None) -> Callable[..., str]:
+    """The exact `crisis ...` command line reading the exercise's own database: with the
+    user's configuration (`config`) the database is given by CRISIS_DATABASE_URL; without, a
+    small configuration file naming it is written beside it (like `crisis demo`)."""
+    from crisis.demo import _crisis_command
+
+    url = f"sqlite:///{(settings.data_dir / 'crisis.db').resolve()}"
+    if config is None:
+        written = settings.data_dir / "exercice.toml"
+        written.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+        prefix, config = "", written
+    else:
+        prefix = f"CRISIS_DATABASE_URL={shlex.quote(url)} "
+
+    def command(*args: str) -> str:
+        words = [_crisis_command(), *args, "--config", str(config)]
+        return prefix + " ".join(shlex.quote(w) for w in words)
+
+    return command

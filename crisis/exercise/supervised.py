@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
     wall = SystemClock()
     control.report(wall.now(), force=True, status=RunStatus.STARTING)
     from crisis.exercise.runner import run_exercise  # heavy imports after the first report
+    from crisis.runtime import ServiceRefused
 
     try:
         settings = Settings.model_validate(control.launch.settings)
@@ -44,7 +45,7 @@ def main(argv: list[str]) -> int:
             out_dir=folder / "rapports",
             control=control,
         )
-    except (ScenarioError, ValueError, OSError) as exc:
+    except (ScenarioError, ValueError, OSError, ServiceRefused) as exc:
         control.report(wall.now(), force=True, status=RunStatus.FAILED, error=str(exc)[:500])
         return 1
     except Exception as exc:  # the dashboard must learn that the run failed, whatever the cause

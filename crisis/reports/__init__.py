@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from crisis.journal import as_shown
 from crisis.model import JournalEntry
 from crisis.reports.document import (
     Document,
@@ -116,9 +117,10 @@ def write_rex(
     formats: Iterable[str] = FORMATS,
     progress: Progress | None = None,
 ) -> list[Path]:
-    """The REX of one crisis: REX-<id>.html|pdf|md."""
-    figures = rex_figures(entries, now)
-    doc = rex_document(figures, prefecture=prefecture, tz=ZoneInfo(timezone))
+    """The REX of one crisis: REX-<id>.html|pdf|md (entries worded in `timezone`)."""
+    tz = ZoneInfo(timezone)
+    figures = rex_figures(as_shown(entries, tz), now)
+    doc = rex_document(figures, prefecture=prefecture, tz=tz)
     stem = f"REX-{_safe(figures.summary.crisis_id)}"
     return _write(doc, stem, out_dir, formats, progress, figures=figures)
 
@@ -133,9 +135,11 @@ def write_compliance(
     formats: Iterable[str] = FORMATS,
     progress: Progress | None = None,
 ) -> list[Path]:
-    """The one-page compliance report of one crisis: conformite-<id>.html|pdf|md."""
-    figures = compliance_figures(entries, now)
-    doc = compliance_document(figures, prefecture=prefecture, tz=ZoneInfo(timezone))
+    """The one-page compliance report of one crisis: conformite-<id>.html|pdf|md (entries
+    worded in `timezone`)."""
+    tz = ZoneInfo(timezone)
+    figures = compliance_figures(as_shown(entries, tz), now)
+    doc = compliance_document(figures, prefecture=prefecture, tz=tz)
     stem = f"conformite-{_safe(figures.summary.crisis_id)}"
     return _write(doc, stem, out_dir, formats, progress)
 

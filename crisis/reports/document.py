@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from crisis import timefmt
 from crisis.model import EngagementStatus
 from crisis.reports.figures import (
     MEDIA_KINDS,
@@ -132,10 +133,22 @@ def duration(value: timedelta | None) -> str:
 
 
 def clock(at: datetime | None, tz: tzinfo, *, seconds: bool = True) -> str:
-    """'23/11/2026 02:10:00' in the prefecture's time zone."""
+    """'23/11/2026 02:10:00' in the prefecture's time zone, for a cell under a heading naming
+    the zone; the hour repeated when clocks go back carries its offset."""
     if at is None:
         return "—"
-    return at.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+    text = at.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+    return f"{text} ({timefmt.offset(at, tz)})" if timefmt.repeated(at, tz) else text
+
+
+def _audit(at: datetime | None, tz: tzinfo) -> str:
+    """Local time with its zone, then UTC (crisis.timefmt.audit)."""
+    return "—" if at is None else timefmt.audit(at, tz)
+
+
+def _hour(tz: tzinfo) -> str:
+    """A column heading of local times: « Heure (heure de Paris) »."""
+    return f"Heure ({timefmt.zone_label(tz)})"
 
 
 def day(value: date | None) -> str:
@@ -151,24 +164,31 @@ def _summary_pairs(s: Summary, tz: tzinfo) -> tuple[tuple[str, str], ...]:
     return (
         ("Événement", f"{s.kind_label} ({s.crisis_id})"),
         ("Mode", s.mode_label),
-        ("Temps 0 (activation du COD)", clock(s.t0, tz)),
-        ("Enregistré le", clock(s.recorded_at, tz)),
+        ("Temps 0 (activation du COD)", _audit(s.t0, tz)),
+        *(
+            (("Temps 0 déclaré d'abord (rectifié depuis)", _audit(s.t0_declared, tz)),)
+            if s.t0_declared is not None
+            else ()
+        ),
+        ("Enregistré le", _audit(s.recorded_at, tz)),
         ("Référence SYNERGI", s.synergi_ref),
         ("Communes concernées", str(s.communes_count)),
         ("Playbook", f"« {s.playbook_title} » version {s.playbook_version}"),
-        ("Clôture", clock(s.closed_at, tz) if s.closed_at else "événement en cours"),
+        ("Clôture", _audit(s.closed_at, tz) if s.closed_at else "événement en cours"),
         ("Durée", duration(s.duration)),
     )
 
 
 def _generated(s: Summary, tz: tzinfo, entries: int) -> str:
     return (
-        f"Document établi le {clock(s.judged_at, tz, seconds=False)} à partir de la seule "
+        f"Document établi le {timefmt.local(s.judged_at, tz)} à partir de la seule "
         f"main courante ({entries} entrées)."
     )
 
 
-def _compliance_table(rows: Sequence[ComplianceRow], tz: tzinfo, *, full_evidence: bool) -> Table:
+def _compliance_table(
+    rows: Sequence[ComplianceRow], tz: tzinfo, *, full_evidence: bool, t0: datetime | None = None
+) -> Table:
     cells = []
     for r in rows:
         seqs = [e.seq for e in r.evidence]
@@ -191,7 +211,11 @@ def _compliance_table(rows: Sequence[ComplianceRow], tz: tzinfo, *, full_evidenc
         rows=tuple(cells),
         widths=(12, 21, 9, 14, 29, 15),
         row_classes=tuple(_status_class(r.status) for r in rows),
-        caption=f"Verdict de conformité, délais comptés depuis le temps 0 ({tz}).",
+        caption=(
+            f"Verdict de conformité, délais comptés depuis le temps 0 ({timefmt.audit(t0, tz)})."
+            if t0 is not None
+            else "Verdict de conformité, délais comptés depuis le temps 0."
+        ),
         css="conformite",
     )
 
@@ -238,7 +262,7 @@ def rex_document(figures: RexFigures, *, prefecture: str, tz: tzinfo) -> Documen
                 "Chaque verdict cite les entrées de la main courante qui le prouvent ; "
                 "leur texte figure en annexe.",
             ),
-            tables=(_compliance_table(figures.compliance, tz, full_evidence=False),),
+            tables=(_compliance_table(figures.compliance, tz, full_evidence=False, t0=s.t0),),
         ),
         _reach_block(figures.reach, tz),
         _channels_block(figures),
@@ -266,7 +290,7 @@ def rex_document(figures: RexFigures, *, prefecture: str, tz: tzinfo) -> Documen
 def _timeline_block(figures: RexFigures, tz: tzinfo) -> Block:
     shown = [e for e in figures.timeline if e.category != CategoryName.PRESS]
     table = Table(
-        headers=("Délai", "Heure", "Catégorie", "Événement"),
+        headers=("Délai", _hour(tz), "Catégorie", "Événement"),
         rows=tuple((offset(e.offset), clock(e.at, tz), e.category.value, e.label) for e in shown),
         widths=(16, 20, 13, 51),
         css="chronologie",
@@ -468,10 +492,13 @@ def _evidence_block(figures: RexFigures, tz: tzinfo) -> Block:
         paragraphs=(
             f"Main courante scellée : {figures.entries_count} entrées, empreinte de la dernière "
             f"entrée {figures.last_hash}.",
+            "Chaque entrée est rédigée ici depuis le fait enregistré (heures locales et UTC) ; "
+            "le texte scellé, que vérifie « crisis journal verify », se lit avec "
+            "« crisis journal ID --texte-scelle ».",
         ),
         tables=(
             Table(
-                headers=("N°", "Heure", "Entrée"),
+                headers=("N°", _hour(tz), "Entrée"),
                 rows=tuple(
                     (str(e.seq), clock(e.at, tz), e.text)
                     for e in sorted(cited.values(), key=lambda e: e.seq)
@@ -510,7 +537,7 @@ def compliance_document(figures: ComplianceFigures, *, prefecture: str, tz: tzin
         slug="conformite",
         title="Rapport de conformité — première heure",
         subtitle=(
-            f"{s.kind_label.capitalize()} — {kind} {s.crisis_id}, temps 0 le {clock(s.t0, tz)}"
+            f"{s.kind_label.capitalize()} — {kind} {s.crisis_id}, temps 0 le {_audit(s.t0, tz)}"
         ),
         prefecture=prefecture,
         exercise=s.exercise,
@@ -524,7 +551,7 @@ def compliance_document(figures: ComplianceFigures, *, prefecture: str, tz: tzin
                     ("Référence SYNERGI", s.synergi_ref),
                     ("Playbook", f"« {s.playbook_title} » version {s.playbook_version}"),
                 ),
-                tables=(_compliance_table(figures.compliance, tz, full_evidence=False),),
+                tables=(_compliance_table(figures.compliance, tz, full_evidence=False, t0=s.t0),),
             ),
         ),
         seal=figures.last_hash,

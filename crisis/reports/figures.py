@@ -40,6 +40,7 @@ from crisis.model import (
     MediaRequestKind,
     MediaRequestReceived,
     Mode,
+    StepSkipped,
     StepTriggered,
     WarningRaised,
 )
@@ -118,6 +119,7 @@ class Summary:
     closed_at: datetime | None
     duration: timedelta  # T0 to closing, or to `now` while open
     judged_at: datetime  # the `now` the figures were computed for
+    t0_declared: datetime | None = None  # the T0 first recorded, when it was rectified since
 
     @property
     def exercise(self) -> bool:
@@ -331,10 +333,7 @@ class _Journal:
     cod_entry: JournalEntry
     entries: tuple[JournalEntry, ...]  # recorded by `now`, in seq order
     now: datetime
-
-    @property
-    def t0(self) -> datetime:
-        return self.cod.t0
+    t0: datetime  # the T0 the hour counts from: rectified, if it was (as in crisis.compliance)
 
     def facts(self, kind: type[_F]) -> list[tuple[JournalEntry, _F]]:
         return [(e, e.fact) for e in self.entries if isinstance(e.fact, kind)]
@@ -345,7 +344,7 @@ def _load(entries: Sequence[JournalEntry], now: datetime) -> _Journal:
     for entry in ordered:
         if isinstance(entry.fact, CodActivated):
             kept = tuple(e for e in ordered if e.crisis_id == entry.crisis_id and e.at <= now)
-            return _Journal(entry.fact, entry, kept, now)
+            return _Journal(entry.fact, entry, kept, now, compliance.current_t0(ordered))
     raise ValueError("la main courante ne contient pas l'activation du COD (temps 0)")
 
 
@@ -365,6 +364,7 @@ def _summary(j: _Journal) -> Summary:
         closed_at=closed,
         duration=max(end - j.t0, timedelta(0)),
         judged_at=j.now,
+        t0_declared=j.cod.t0 if j.t0 != j.cod.t0 else None,
     )
 
 
@@ -382,6 +382,9 @@ def _timeline(j: _Journal) -> tuple[TimelineEvent, ...]:
                 add(entry, CategoryName.T0, f"Activation du COD (SYNERGI {fact.synergi_ref})", j.t0)
             case StepTriggered():
                 add(entry, CategoryName.STEP, f"{fact.title} ({fact.engagement})", entry.at)
+            case StepSkipped():
+                label = f"{fact.title} ({fact.engagement}) : sans objet, {fact.reason}"
+                add(entry, CategoryName.STEP, label, entry.at)
             case DeliveryAttempted() if fact.outcome in PUBLISHED and _is_publication(fact):
                 if (fact.step_id, fact.channel) not in published:
                     published.add((fact.step_id, fact.channel))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import RowMapping, bindparam, func, insert, or_, select, update
+from sqlalchemy import RowMapping, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -43,9 +44,11 @@ from crisis.store.tables import (
     StepRow,
     UtcDateTime,
 )
+from crisis.timefmt import DEFAULT_ZONE
 from playbooks.model import Engagement, EventKind, MessageTemplate, Plan
 
 ENQUEUE_CHUNK = 2000
+_ACTIVATION_LOCK = 0x43524953_00000001  # PostgreSQL advisory lock key: recording a T0
 
 
 class DuplicateKey(Exception):
@@ -84,9 +87,13 @@ class ScrubbedContact:
 class Tx(DirectoryTx, AccountsTx):
     """Operations inside one transaction (see Store.transaction)."""
 
-    def __init__(self, session: Session, *, lock_rows: bool) -> None:
+    def __init__(
+        self, session: Session, *, lock_rows: bool, timezone: tzinfo | None = None
+    ) -> None:
         self.session = session
         self.lock_rows = lock_rows
+        # the prefecture's zone: journal sentences give local time with it (and UTC)
+        self.timezone = timezone or ZoneInfo(DEFAULT_ZONE)
 
     # --- crises ------------------------------------------------------------------------------
 
@@ -95,6 +102,32 @@ class Tx(DirectoryTx, AccountsTx):
         query = select(CrisisRow).where(col(CrisisRow.idempotency_key) == idempotency_key)
         row: CrisisRow | None = self.session.execute(query).scalars().first()
         return None if row is None else _crisis(row)
+
+    def crises_like(self, mode: Mode, synergi_ref: str, kind: EventKind) -> list[Crisis]:
+        """Crises of this mode that may be the same activation: the same SYNERGI reference
+        (case and surrounding spaces ignored) or the same kind; oldest T0 first."""
+        reference = func.lower(func.trim(col(CrisisRow.synergi_ref)))
+        query = (
+            select(CrisisRow)
+            .where(
+                col(CrisisRow.mode) == mode.value,
+                or_(
+                    reference == synergi_ref.strip().lower(),
+                    col(CrisisRow.kind) == kind.value,
+                ),
+            )
+            .order_by(col(CrisisRow.t0))
+        )
+        return [_crisis(row) for row in self.session.execute(query).scalars()]
+
+    def lock_activations(self) -> None:
+        """Serialise activations until commit, so that a duplicate check and its insert are
+        one step (PostgreSQL: a transaction advisory lock; SQLite's BEGIN IMMEDIATE already
+        serialises every transaction)."""
+        if self.lock_rows:
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ACTIVATION_LOCK}
+            )
 
     def crisis(self, crisis_id: str, *, lock: bool = False) -> Crisis:
         """The crisis; with lock, its row is locked until commit (serialises journal appends)."""
@@ -236,7 +269,7 @@ class Tx(DirectoryTx, AccountsTx):
         if not items:
             return []
         head_seq, head_hash = self._head(crisis_id)
-        entries = chain(crisis_id, head_seq, head_hash or GENESIS, items, at)
+        entries = chain(crisis_id, head_seq, head_hash or GENESIS, items, at, tz=self.timezone)
         self.session.execute(
             insert(JournalRow),
             [
@@ -296,7 +329,7 @@ class Tx(DirectoryTx, AccountsTx):
             StoredEntry(
                 seq=r.seq,
                 at=utc(r.at),
-                actor=Actor(name=r.actor, interface=Interface(r.interface)),
+                actor=_stored_actor(r.actor, Interface(r.interface)),
                 data=r.data,
                 text=r.text,
                 prev_hash=r.prev_hash,
@@ -605,7 +638,7 @@ def _crisis(row: CrisisRow) -> Crisis:
         synergi_ref=row.synergi_ref,
         communes=tuple(row.communes),
         commune_names=dict(row.commune_names),
-        recorded_by=Actor(name=row.recorded_by, interface=Interface(row.recorded_via)),
+        recorded_by=_stored_actor(row.recorded_by, Interface(row.recorded_via)),
         recorded_at=utc(row.recorded_at),
         idempotency_key=row.idempotency_key,
         plan=Plan.model_validate(row.plan),
@@ -619,6 +652,12 @@ def _crisis(row: CrisisRow) -> Crisis:
         else ExerciseAllowList.model_validate(row.participants),
         drafts={k: MessageTemplate.model_validate(v) for k, v in (row.drafts or {}).items()},
     )
+
+
+def _stored_actor(name: str, interface: Interface) -> Actor:
+    """An author as stored, unchecked: entries written before the author rule (an empty
+    `--by`) stay readable, and verifiable, exactly as they were chained."""
+    return Actor.model_construct(name=name, interface=interface)
 
 
 def _drafts_json(drafts: Mapping[str, MessageTemplate]) -> dict[str, object]:
@@ -653,7 +692,7 @@ def _entry(row: JournalRow) -> JournalEntry:
         crisis_id=row.crisis_id,
         seq=row.seq,
         at=utc(row.at),
-        actor=Actor(name=row.actor, interface=Interface(row.interface)),
+        actor=_stored_actor(row.actor, Interface(row.interface)),
         fact=parse_fact(row.data),
         text=row.text,
         prev_hash=row.prev_hash,

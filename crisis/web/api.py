@@ -18,11 +18,12 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crisis import compliance
-from crisis.accounts import Action, WebUser, actor_of, can, hash_token
+from crisis.accounts import Action, WebUser, actor_of, authority_of, can, hash_token
+from crisis.activation import ActivationConflict, ActivationError, Confirmation
 from crisis.clock import Clock
-from crisis.engine import Refused
+from crisis.engine import InvalidStimulus, Refused
 from crisis.model import Crisis, Interface, JournalEntry, Mode, NoteAdded, StepState
-from crisis.service import ActivationError, ActivationRequest, Orchestrator
+from crisis.service import ActivationRequest, Orchestrator
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
 from crisis.web.api_models import (
@@ -37,6 +38,7 @@ from crisis.web.api_models import (
     StepOut,
     VerdictOut,
 )
+from crisis.web.errors import install_french_errors
 
 __all__ = ["API_PREFIX", "OPENAPI_PATH", "api_openapi", "api_router", "mount_api"]
 
@@ -125,7 +127,8 @@ def api_router(orchestrator: Orchestrator, store: Store, clock: Clock) -> APIRou
         responses={
             **_UNAUTHORIZED,
             **_NOT_FOUND,
-            409: {"model": ErrorOut, "description": "Note refusée."},
+            409: {"model": ErrorOut, "description": "Note refusée (événement clos...)."},
+            422: {"model": InvalidOut, "description": "Note invalide (motif en français)."},
         },
         summary="Ajouter une note à la main courante",
     )
@@ -137,6 +140,8 @@ def api_router(orchestrator: Orchestrator, store: Store, clock: Clock) -> APIRou
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"aucun événement « {crisis_id} »"
             ) from None
+        except InvalidStimulus as exc:  # what was typed: too long, a phone number...
+            raise HTTPException(422, str(exc)) from None
         except Refused as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         for entry in reversed(orchestrator.journal(crisis_id)):
@@ -224,9 +229,19 @@ def _activate(
             recorded_by=actor_of(user, Interface.API),
             mode=mode,
             idempotency_key=key,
+            confirmation=None
+            if body.confirmation is None
+            else Confirmation(
+                authority=authority_of(user.role),
+                reason=body.confirmation.reason,
+                other_event=body.confirmation.other_event,
+                old_t0=body.confirmation.old_t0,
+            ),
         )
         try:
             activation = orchestrator.activate(request)
+        except ActivationConflict as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except ActivationError as exc:
             existing = _by_key(store, key)  # recorded meanwhile with other values: 409
             if existing is None:
@@ -322,6 +337,7 @@ def mount_api(web: FastAPI, orchestrator: Orchestrator, store: Store, clock: Clo
     """Add the API's routes to `web`, and its OpenAPI schema at /api/openapi.json."""
     router = api_router(orchestrator, store, clock)
     web.include_router(router)
+    install_french_errors(web)  # 422 in French, the field named, never the input echoed
     schema: dict[str, Any] = {}
 
     async def openapi() -> JSONResponse:

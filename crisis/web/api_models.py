@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crisis import inputs
 from crisis.model import Mode
 from playbooks.model import EventKind
 
@@ -48,6 +48,23 @@ class InvalidOut(BaseModel):
     detail: str | list[dict[str, Any]]
 
 
+class ConfirmationIn(BaseModel):
+    """The préfet's or directeur de cabinet's go (the token's account must hold it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    other_event: bool = Field(
+        default=False,
+        description="Un autre événement que celui déjà enregistré sous cette référence SYNERGI.",
+    )
+    old_t0: bool = Field(
+        default=False, description="Un temps 0 plus ancien que la limite (24 h par défaut)."
+    )
+    reason: str = Field(
+        min_length=1, max_length=500, description="Motif, inscrit dans la main courante."
+    )
+
+
 class ActivationIn(BaseModel):
     """A COD activation (the T0) recorded by another system."""
 
@@ -58,9 +75,18 @@ class ActivationIn(BaseModel):
         description="Heure d'activation du COD, ISO 8601 avec décalage horaire "
         "(ex. 2026-11-23T02:10:00+01:00)."
     )
-    synergi_ref: str = Field(max_length=100, description="Référence de l'événement dans SYNERGI.")
+    synergi_ref: str = Field(
+        max_length=inputs.SYNERGI_MAX,
+        description="Référence de l'événement dans SYNERGI (ex. 42-2026-0113 : lettres, "
+        "chiffres, - / _ .).",
+    )
     communes: list[str] = Field(max_length=5000, description="Codes INSEE des communes concernées.")
     exercise: bool = Field(default=False, description="Vrai pour un exercice.")
+    confirmation: ConfirmationIn | None = Field(
+        default=None,
+        description="Décision du préfet ou du directeur de cabinet pour une activation que les "
+        "règles refusent (même référence SYNERGI, temps 0 ancien).",
+    )
 
     @field_validator("t0")
     @classmethod
@@ -75,11 +101,7 @@ class ActivationIn(BaseModel):
     @field_validator("synergi_ref")
     @classmethod
     def _synergi(cls, value: str) -> str:
-        if not value:
-            raise ValueError("la référence SYNERGI est obligatoire")
-        if any(unicodedata.category(c) == "Cc" for c in value):
-            raise ValueError("la référence SYNERGI contient des caractères de contrôle")
-        return value
+        return inputs.synergi_ref(value)
 
     @field_validator("communes")
     @classmethod
@@ -99,16 +121,16 @@ class NoteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=2000, description="Texte de la note (1 à 2000 caractères).")
+    text: str = Field(
+        max_length=inputs.NOTE_MAX,
+        description=f"Texte de la note (1 à {inputs.NOTE_MAX} caractères ; ni numéro de "
+        "téléphone ni adresse électronique : les personnes se désignent par leur nom).",
+    )
 
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("la note est vide")
-        if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
-            raise ValueError("la note contient des caractères de contrôle")
-        return value.strip()
+        return inputs.free_text(value, "note", inputs.NOTE_MAX)
 
 
 class StepOut(BaseModel):

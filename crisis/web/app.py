@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -16,6 +18,8 @@ from crisis.bootstrap import App
 from crisis.web.ack_links import ack_link_router
 from crisis.web.api import mount_api
 from crisis.web.cip import cip_router
+from crisis.web.errors import install_french_errors
+from crisis.web.limits import BodyLimit
 from crisis.web.pages import mount_pages
 from crisis.web.webhooks import webhook_router
 
@@ -40,6 +44,8 @@ def create_app(
     """
     web = FastAPI(title="Orchestrateur de crise", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.crisis_app = app
+    install_french_errors(web)  # every invalid request: 422 in French, the field named
+    web.add_middleware(BodyLimit)  # body limits per prefix, before routes and authentication
     web.include_router(
         webhook_router(
             app.orchestrator, auth_token=twilio_auth_token, public_base_url=public_base_url
@@ -84,8 +90,14 @@ async def serve_web(
     public_base_url: str,
     ack_signer: AckLinkSigner | None = None,
     shutdown_timeout: int = 5,
+    listener: socket.socket | None = None,
 ) -> None:
-    """Serve the web application on host:port until `stop` is set."""
+    """Serve the web application on host:port until `stop` is set.
+
+    `listener`: the socket already bound by `bind_listener` (the service binds its port before
+    it dispatches anything); without it, host:port is bound here. Raises WebServerError.
+    """
+    listener = listener or bind_listener(host, port)
     config = uvicorn.Config(
         create_app(
             app,
@@ -102,7 +114,7 @@ async def serve_web(
         timeout_graceful_shutdown=shutdown_timeout,
     )
     server = _Server(config)
-    serving = asyncio.create_task(_serve(server, f"{host}:{port}"))
+    serving = asyncio.create_task(_serve(server, f"{host}:{port}", listener))
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -113,11 +125,40 @@ async def serve_web(
     log.info("serveur web arrêté")
 
 
-async def _serve(server: uvicorn.Server, where: str) -> None:
-    # uvicorn calls sys.exit when it cannot bind: caught here, inside the task, because a
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The web server's socket, bound to host:port (listening starts with the server); raises
+    WebServerError (French) when the address is taken or invalid."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise WebServerError(
+            f"le serveur web n'a pas pu démarrer sur {host}:{port} : adresse invalide ({exc})"
+        ) from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        reason = (
+            "port déjà utilisé par un autre programme (un autre « crisis run » ?)"
+            if exc.errno == errno.EADDRINUSE
+            else exc.strerror or str(exc)
+        )
+        raise WebServerError(
+            f"le serveur web n'a pas pu démarrer sur {host}:{port} : {reason} ; changez "
+            "[web] port ou arrêtez le programme qui l'occupe"
+        ) from None
+    return listener
+
+
+async def _serve(server: uvicorn.Server, where: str, listener: socket.socket) -> None:
+    # uvicorn calls sys.exit when it cannot serve: caught here, inside the task, because a
     # SystemExit escaping a task stops the whole event loop (dispatcher and alarms with it)
     try:
-        await server.serve()
+        await server.serve(sockets=[listener])
     except SystemExit as exc:
         raise WebServerError(
             f"le serveur web n'a pas pu démarrer sur {where} (adresse déjà utilisée ?)"

@@ -32,7 +32,7 @@ from channels.sms_text import count_segments, describe_segments
 from contacts.area import AreaError, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
 from contacts.model import CELL_ROLES
-from crisis import compliance
+from crisis import compliance, timefmt
 from crisis.accounts import (
     LOGIN_WINDOW,
     Action,
@@ -47,10 +47,27 @@ from crisis.accounts import (
     verify_password,
     verify_totp,
 )
+from crisis.activation import (
+    CONFIRMING_AUTHORITY,
+    ActivationConflict,
+    ActivationError,
+    Confirmation,
+    T0TooOld,
+    elapsed_label,
+    local_label,
+)
 from crisis.bootstrap import App
 from crisis.clock import SystemClock
-from crisis.engine import X_LIMIT, Refused, draft_refusal, message_context, template_for
+from crisis.engine import (
+    X_LIMIT,
+    InvalidStimulus,
+    Refused,
+    draft_refusal,
+    message_context,
+    template_for,
+)
 from crisis.exercise.control import list_runs
+from crisis.journal import shown as shown_text
 from crisis.model import (
     NOT_YET,
     AcknowledgementReceived,
@@ -64,9 +81,10 @@ from crisis.model import (
     Mode,
     StepState,
     StepStatus,
+    T0Rectified,
 )
 from crisis.rendering import RenderError, render_message, render_page
-from crisis.service import ActivationError, ActivationRequest
+from crisis.service import ActivationRequest
 from crisis.store.repository import CrisisNotFound
 from crisis.web.live import journal_head, sse_stream
 from crisis.web.session import Session, SessionCodec, is_local_http
@@ -105,6 +123,13 @@ STEP_LABELS = {
     StepStatus.APPROVAL: "validation attendue",
     StepStatus.DONE: "faite",
 }
+
+
+def _skipped(step: StepState) -> bool:
+    """A step done without being played: its purpose was already achieved (« sans objet »)."""
+    return step.status == StepStatus.DONE and step.triggered_at is None
+
+
 DONE_MESSAGES = {
     "approbation": "Message approuvé : il part dès maintenant.",
     "note": "Note ajoutée à la main courante.",
@@ -112,6 +137,9 @@ DONE_MESSAGES = {
     "cip": "Ordre de la préfète ou du préfet enregistré pour la CIP.",
     "presse": "Réponse à la sollicitation presse enregistrée.",
     "redaction": "Rédaction enregistrée : elle attend la validation d'une autre personne.",
+    "deja": "Activation déjà enregistrée : c'est cet événement (même référence SYNERGI, même "
+    "type, même temps 0, mêmes communes). Aucun doublon n'a été créé.",
+    "t0": "Temps 0 rectifié : la conformité compte désormais depuis le temps 0 rectifié.",
 }
 PLACEHOLDERS = {  # what a drafted text may read (crisis.engine.message_context), in French
     "prefecture": ("{{ prefecture }}", "nom de la préfecture"),
@@ -476,7 +504,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
                 "id": c.id,
                 "kind": c.kind.label,
                 "exercise": c.mode == Mode.EXERCICE,
-                "t0": f"{c.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+                "t0": timefmt.local(c.t0, tz),
                 "communes": len(c.communes),
                 "closed": f"{c.closed_at.astimezone(tz):%d/%m/%Y %H:%M}" if c.closed_at else "",
             }
@@ -547,16 +575,34 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             area = resolve_area(spec, load_extract(app.settings.directory.communes_file))
         except (AreaError, CogError) as exc:
             return refuse(str(exc))
+        authority = authority_of(user.role)
+        given["other_event"] = form.get("other_event") == "1"
+        given["old_t0"] = form.get("old_t0") == "1"
+        given["reason"] = form.get("reason", "").strip()
+        confirm = {
+            **context,
+            "title": "Confirmer l'activation",
+            "t0_label": f"{local_label(t0, tz)} ({timefmt.zone_of(t0, tz)})",
+            "t0_elapsed": elapsed_label(clock.now() - t0),
+            "kind_label": kind.label,
+            "communes": [(c, area.names.get(c, c)) for c in area.codes],
+            "sources": list(area.by_source.items()),
+            "may_confirm": authority.rank >= CONFIRMING_AUTHORITY.rank,
+            "needs": "",
+            "existing": "",
+        }
         if form.get("confirm") != "1":
-            confirm = {
-                **context,
-                "title": "Confirmer l'activation",
-                "t0_label": f"{t0.astimezone(tz):%d/%m/%Y à %H:%M}",
-                "kind_label": kind.label,
-                "communes": [(c, area.names.get(c, c)) for c in area.codes],
-                "sources": list(area.by_source.items()),
-            }
             return respond(who, _page("confirmation.html", confirm))
+        confirmation = (
+            Confirmation(
+                authority=authority,
+                reason=str(given["reason"]),
+                other_event=bool(given["other_event"]),
+                old_t0=bool(given["old_t0"]),
+            )
+            if given["other_event"] or given["old_t0"]
+            else None
+        )
         request_ = ActivationRequest(
             kind=kind,
             t0=t0,
@@ -566,12 +612,20 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             recorded_by=actor_of(user, Interface.WEB),
             mode=Mode.EXERCICE if given["exercise"] else Mode.REEL,
             idempotency_key=f"web-{given['key']}",
+            confirmation=confirmation,
         )
         try:
             activation = orchestrator.activate(request_)
+        except ActivationConflict as exc:
+            confirm.update(error=str(exc), needs="other_event", existing=exc.existing_id)
+            return respond(who, _page("confirmation.html", confirm, 409))
+        except T0TooOld as exc:
+            confirm.update(error=str(exc), needs="old_t0")
+            return respond(who, _page("confirmation.html", confirm, 422))
         except ActivationError as exc:
             return refuse(str(exc))
-        return RedirectResponse(f"/crises/{activation.crisis.id}", status_code=303)
+        done = "" if activation.created else "?fait=deja"
+        return RedirectResponse(f"/crises/{activation.crisis.id}{done}", status_code=303)
 
     # --- one crisis ----------------------------------------------------------------------
 
@@ -631,7 +685,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             who,
             crisis_id,
             "note",
-            lambda: orchestrator.note(crisis_id, text[:4000], actor_of(user, Interface.WEB)),
+            lambda: orchestrator.note(crisis_id, text, actor_of(user, Interface.WEB)),
         )
 
     @router.post("/crises/{crisis_id}/cloture")
@@ -651,6 +705,32 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             crisis_id,
             "cloture",
             lambda: orchestrator.close(crisis_id, actor_of(user, Interface.WEB), reason),
+        )
+
+    @router.post("/crises/{crisis_id}/temps0")
+    @guarded
+    async def rectify(request: Request, crisis_id: str) -> Response:
+        who, user, form = await acting(request, Action.RECTIFY_T0)
+        try:
+            t0 = _local_t0(form.get("t0_date", ""), form.get("t0_time", ""), tz)
+        except ValueError as exc:
+            return board(who, crisis_id, error=str(exc), status=422)
+        if form.get("confirm") != "1":
+            return board(
+                who, crisis_id, error="cochez la case pour rectifier le temps 0", status=422
+            )
+        reason = form.get("reason", "")
+        return act(
+            who,
+            crisis_id,
+            "t0",
+            lambda: orchestrator.rectify_t0(
+                crisis_id,
+                t0,
+                reason,
+                actor_of(user, Interface.WEB),
+                authority=authority_of(user.role),
+            ),
         )
 
     @router.post("/crises/{crisis_id}/cip/activation")
@@ -747,6 +827,8 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             action()
         except CrisisNotFound:
             return not_found(who, crisis_id)
+        except InvalidStimulus as exc:  # what was typed (too long, a phone number...): 422
+            return board(who, crisis_id, error=str(exc), status=422)
         except Refused as exc:
             return board(who, crisis_id, error=str(exc), status=409)
         return back(crisis_id, done)
@@ -832,7 +914,8 @@ def _board(
             "label": v.status.label,
             "detail": v.detail,
             "evidence": [
-                f"n° {n} — {by_seq[n].at.astimezone(tz):%H:%M:%S} — {by_seq[n].text}"
+                f"n° {n} — {timefmt.local(by_seq[n].at, tz, date=False, seconds=True)} — "
+                f"{shown_text(by_seq[n], tz)}"
                 for n in v.evidence
                 if n in by_seq
             ],
@@ -851,8 +934,8 @@ def _board(
                 if s.due_at == NOT_YET
                 else f"T0+{int((s.due_at - crisis.t0).total_seconds() // 60)} min",
                 "status": s.status.value,
-                "label": STEP_LABELS[s.status],
-                "reason": s.hold_reason if s.status != StepStatus.DONE else "",
+                "label": "sans objet" if _skipped(s) else STEP_LABELS[s.status],
+                "reason": s.hold_reason if s.status != StepStatus.DONE or _skipped(s) else "",
                 "approved_by": s.approved_by,
                 "draftable": p is not None and not draft_refusal(crisis, p.step, s),
                 "drafted_by": s.drafted_by if s.step_id in crisis.drafts else "",
@@ -933,10 +1016,10 @@ def _board(
     latest = [
         {
             "seq": e.seq,
-            "at": f"{e.at.astimezone(tz):%d/%m %H:%M:%S}",
+            "at": timefmt.local(e.at, tz, seconds=True),
             "actor": e.actor.name,
             "interface": e.actor.interface.value,
-            "text": e.text,
+            "text": shown_text(e, tz),
         }
         for e in reversed(entries[-JOURNAL_SHOWN:])
     ]
@@ -948,7 +1031,17 @@ def _board(
             "kind": crisis.kind.label,
             "exercise": crisis.mode == Mode.EXERCICE,
             "synergi": crisis.synergi_ref,
-            "t0": f"{crisis.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+            "t0": timefmt.local(crisis.t0, tz),
+            "t0_date": f"{crisis.t0.astimezone(tz):%Y-%m-%d}",
+            "t0_time": f"{crisis.t0.astimezone(tz):%H:%M}",
+            "t0_declared": next(
+                (
+                    f"{e.fact.previous.astimezone(tz):%d/%m/%Y %H:%M}"
+                    for e in entries
+                    if isinstance(e.fact, T0Rectified)
+                ),
+                "",
+            ),
             "t0_iso": crisis.t0.isoformat(),
             "now_iso": now.isoformat(),
             "deadline_iso": deadline.isoformat(),

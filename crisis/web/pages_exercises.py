@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from contacts.cog import load_extract
-from crisis import compliance
+from crisis import compliance, timefmt
 from crisis.accounts import Action, WebUser, actor_of, can
 from crisis.bootstrap import App
 from crisis.clock import PausableClock
@@ -38,6 +38,7 @@ from crisis.exercise.control import (
 )
 from crisis.exercise.errors import ScenarioError
 from crisis.exercise.scenario import LIBRARY, Scenario, load_scenario
+from crisis.journal import shown
 from crisis.model import (
     CipCallEnded,
     Interface,
@@ -384,9 +385,9 @@ def _progress(folder: Path, state: RunState, tz: ZoneInfo) -> dict[str, Any]:
         "journal": [
             {
                 "seq": e.seq,
-                "at": f"{e.at.astimezone(tz):%H:%M:%S}",
+                "at": timefmt.local(e.at, tz, date=False, seconds=True),
                 "actor": e.actor.name,
-                "text": e.text,
+                "text": shown(e, tz),
             }
             for e in reversed(entries[-JOURNAL_SHOWN:])
         ],

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from crisis import timefmt
 from crisis.bootstrap import App
 from crisis.cli_exercise import training_rows
 from crisis.model import JournalEntry, Mode
@@ -82,7 +83,7 @@ def reports_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915
                 "id": c.id,
                 "kind": c.kind.label,
                 "exercise": c.mode == Mode.EXERCICE,
-                "t0": f"{c.t0.astimezone(tz):%d/%m/%Y %H:%M}",
+                "t0": timefmt.local(c.t0, tz),
                 "closed": f"{c.closed_at.astimezone(tz):%d/%m/%Y %H:%M}" if c.closed_at else "",
             }
             for c in reversed(crises)

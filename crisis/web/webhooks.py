@@ -48,6 +48,10 @@ UNAVAILABLE_TWIML = (
 )
 
 
+_CALLBACK_OF = {ChannelName.VOICE: "d'appel", ChannelName.SMS: "de SMS"}
+_ROW_OF = {ChannelName.VOICE: "un appel", ChannelName.SMS: "un SMS"}
+
+
 class _BodyTooLarge(Exception):
     """The request body exceeds MAX_BODY."""
 
@@ -115,6 +119,9 @@ class TwilioWebhooks:
         if isinstance(params, Response):
             return params
         event = gather_event(k, params)
+        refused = await self._wrong_kind(request, k, ChannelName.VOICE)
+        if refused is not None:
+            return refused
         acknowledged = event is not None and self.orchestrator.outbox_message(k) is not None
         if event is not None and acknowledged:
             await self.orchestrator.receive(event)
@@ -130,6 +137,10 @@ class TwilioWebhooks:
             channel = ChannelName.VOICE
         elif "MessageSid" in params or "MessageStatus" in params:
             channel = ChannelName.SMS
+        if channel is not None:
+            refused = await self._wrong_kind(request, k, channel)
+            if refused is not None:
+                return refused
         event = None if channel is None else status_event(channel, k, params)
         if event is not None:
             await self.orchestrator.receive(event)
@@ -150,6 +161,24 @@ class TwilioWebhooks:
             if not acknowledged:
                 log.info("SMS reçu : aucun message en attente de confirmation pour ce numéro")
         return Response(sms_reply_twiml(acknowledged), media_type=XML)
+
+    async def _wrong_kind(
+        self, request: Request, key: str, channel: ChannelName
+    ) -> Response | None:
+        """400, journaled, when a signed callback speaks of another kind of send than its key's
+        row (an SMS status on a call): it must never mark that row delivered."""
+        message = self.orchestrator.outbox_message(key) if key else None
+        if message is None or message.channel == channel:
+            return None
+        path = request.url.path
+        reason = f"rappel {_CALLBACK_OF[channel]} pour {_ROW_OF.get(message.channel, 'un envoi')}"
+        self.orchestrator.callback_refused(key, path, reason, why="rappel d'un autre type d'envoi")
+        log.warning("rappel Twilio refusé sur %s : %s", path, reason)
+        return Response(
+            "Rappel refusé : il ne correspond pas au type d'envoi.",
+            status_code=400,
+            media_type="text/plain",
+        )
 
     async def _checked(self, request: Request, key: str | None) -> dict[str, str] | Response:
         """The form if the signature holds, else the refusal (journaled in the key's crisis)."""

@@ -209,3 +209,79 @@ def test_dashboard_in_chromium(
     assert approval_seen == 0  # the live refresh also dropped the approved message
     for name in ("crises", "confirmation", "tableau", "validation-telephone"):
         assert (artefacts / f"{name}.png").stat().st_size > 10_000
+
+
+def _declare_in_form(page, base: str, t0_local, synergi: str, kind: str = "inondation") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/crises")
+    page.select_option("#kind", kind)
+    page.fill("#t0_date", f"{t0_local:%Y-%m-%d}")
+    page.fill("#t0_time", f"{t0_local:%H:%M}")
+    page.fill("#synergi", synergi)
+    page.fill("#zone", "42218")
+    page.click("#form-activation button[type=submit]")
+    page.wait_for_selector("#form-confirmation", timeout=WAIT_MS)
+
+
+def test_second_form_for_the_same_activation_shows_the_event_recorded(
+    app: App, served: str, clock: FakeClock, artefacts: Path, chromium: Path
+) -> None:
+    """Two agents fill a fresh form each for one COD activation: one event, the second agent is
+    shown « Activation déjà enregistrée » on it; another kind under the reference is refused,
+    and the directeur de cabinet then rectifies the T0 on the board."""
+    from playwright.sync_api import sync_playwright
+
+    base = served
+    _user(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
+    _user(app, "agent2", WebRole.AGENT, "Second agent")
+    _user(app, "dircab", WebRole.DIRECTEUR_CABINET, "Directeur de cabinet")
+    t0_local = (clock.now() - timedelta(minutes=20)).astimezone(app.orchestrator.config.timezone)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            first = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _login(first, base, "agent1")
+            _declare_in_form(first, base, t0_local, "42-2026-0113")
+            shown_t0 = first.inner_text("#t0-confirme")
+            first.click("#form-confirmation button[type=submit]")
+            first.wait_for_selector("#tableau", timeout=WAIT_MS)
+            crisis_id = first.get_attribute("#tableau", "data-crise")
+
+            second = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _login(second, base, "agent2")
+            _declare_in_form(second, base, t0_local, "42-2026-0113")
+            second.click("#form-confirmation button[type=submit]")
+            second.wait_for_selector("#tableau", timeout=WAIT_MS)
+            again_id = second.get_attribute("#tableau", "data-crise")
+            notice = second.inner_text("#fait")
+            second.screenshot(path=str(artefacts / "activation-deja.png"), full_page=True)
+
+            _declare_in_form(second, base, t0_local, "42-2026-0113", kind="tempete")
+            second.click("#form-confirmation button[type=submit]")
+            second.wait_for_selector("#refus-activation", timeout=WAIT_MS)
+            refusal = second.inner_text("#refus-activation")
+            agent_may_confirm = second.locator("#confirmation-prefet").count()
+            second.screenshot(path=str(artefacts / "activation-refusee.png"), full_page=True)
+
+            boss = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+            _login(boss, base, "dircab")
+            boss.goto(f"{base}/crises/{crisis_id}")
+            right = t0_local + timedelta(minutes=10)
+            boss.fill("#rectif-heure", f"{right:%H:%M}")
+            boss.fill("#rectif-motif", "heure de SYNERGI mal recopiée")
+            boss.check("#rectif-confirmer", force=True)
+            boss.click("#form-rectification button[type=submit]")
+            boss.wait_for_selector("#t0-declare", timeout=WAIT_MS)
+            board_t0 = boss.inner_text("#t0")
+            declared = boss.inner_text("#t0-declare")
+            boss.screenshot(path=str(artefacts / "t0-rectifie.png"), full_page=True)
+        finally:
+            browser.close()
+    weekday = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+    assert f"{weekday[t0_local.weekday()]} {t0_local:%d/%m/%Y %H:%M}" in shown_t0
+    assert again_id == crisis_id
+    assert "Activation déjà enregistrée" in notice
+    with app.store.transaction() as tx:
+        assert tx.crisis_ids(open_only=False) == [crisis_id]
+    assert crisis_id in refusal and "type d'événement" in refusal
+    assert agent_may_confirm == 0
+    assert f"{right:%H:%M}" in board_t0 and f"{t0_local:%H:%M}" in declared

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from crisis.activation import ActivationError
 from crisis.bootstrap import build
 from crisis.clock import FakeClock
 from crisis.model import StepStatus
-from crisis.service import ActivationError
 from crisis.settings import PlaybookSettings
 from playbooks.loader import default_library_dir, default_templates_dir
 from tests.conftest import T0

@@ -298,3 +298,102 @@ async def test_the_served_app_carries_the_api_beside_the_webhooks(app: App):
         assert listed.status_code == 200
         unsigned = await client.post("/webhooks/twilio/sms", data={"From": "x", "Body": "1"})
         assert unsigned.status_code == 403  # a webhook is checked by its signature, not a token
+
+
+async def test_invalid_requests_are_answered_in_french_without_a_server_error(
+    app: App, http: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """A NaN, a missing field, a 5,000-character SYNERGI reference: 422 in French naming the
+    field, never a 500 nor an English message, and nothing recorded."""
+    agent = _account(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
+    headers = {**_bearer(agent), "Idempotency-Key": "k1", "Content-Type": "application/json"}
+    body = _activation(clock)
+    nan = json.dumps(body).replace('"exercise": false', '"exercise": NaN')
+    cases = [
+        (nan.encode(), "corps › exercise : vrai ou faux attendu"),
+        (json.dumps({**body, "t0": float("inf")}).encode(), "corps › t0 : date et heure"),
+        (json.dumps({k: v for k, v in body.items() if k != "kind"}).encode(), "champ obligatoire"),
+        (json.dumps({**body, "synergi_ref": "A" * 5000}).encode(), "40 caractères au plus"),
+        (json.dumps({**body, "synergi_ref": "42 2026"}).encode(), "référence SYNERGI"),
+        (b"{", "JSON illisible"),
+    ]
+    for content, french in cases:
+        response = await http.post("/api/v1/crises", content=content, headers=headers)
+        assert response.status_code == 422, content[:80]
+        text = " ; ".join(e["msg"] for e in response.json()["detail"])
+        assert french in text
+        for english in ("Field required", "should", "valid", "Value error"):
+            assert english not in text
+    with app.store.transaction() as tx:
+        assert tx.crisis_ids(open_only=False) == []
+
+
+async def test_a_note_with_a_phone_number_is_a_422_and_is_not_journaled(
+    app: App, http: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """The API refuses a note giving a number or an address, as the CLI does (same engine)."""
+    agent = _account(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
+    crisis_id = (await _record(http, agent, _activation(clock))).json()["id"]
+    before = len(journal(app, crisis_id))
+    for text in ("maire joint au 06 39 98 00 01", "copie à dircab@loire.example"):
+        response = await http.post(
+            f"/api/v1/crises/{crisis_id}/notes", json={"text": text}, headers=_bearer(agent)
+        )
+        assert response.status_code == 422
+        assert "note : le texte contient" in response.json()["detail"]
+    assert len(journal(app, crisis_id)) == before
+
+
+async def test_same_body_under_another_key_returns_the_event_recorded(
+    app: App, http: httpx.AsyncClient
+) -> None:
+    """Two systems (or a client that makes a new key) sending one activation: one event."""
+    token = _account(app, "sdis", WebRole.AGENT, "SDIS 42")
+    body = _activation(app.clock)  # type: ignore[arg-type]
+    first = await _record(http, token, body, key="sdis42-0001")
+    again = await _record(http, token, body, key="portail-ministere-77")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    with app.store.transaction() as tx:
+        assert tx.crisis_ids(open_only=False) == [first.json()["id"]]
+
+
+async def test_same_reference_with_another_kind_is_a_409_in_french(
+    app: App, http: httpx.AsyncClient
+) -> None:
+    """The same SYNERGI reference with another kind is refused with the event it names."""
+    token = _account(app, "sdis", WebRole.AGENT, "SDIS 42")
+    first = await _record(http, token, _activation(app.clock), key="a")  # type: ignore[arg-type]
+    other = await _record(http, token, _activation(app.clock, kind="tempete"), key="b")  # type: ignore[arg-type]
+    assert other.status_code == 409
+    assert first.json()["id"] in other.json()["detail"]
+    assert "préfet" in other.json()["detail"]
+
+
+async def test_directeur_de_cabinet_token_confirms_another_event(
+    app: App, http: httpx.AsyncClient
+) -> None:
+    """With the préfet's delegation and a reason, another event under the reference is made."""
+    agent = _account(app, "sdis", WebRole.AGENT, "SDIS 42")
+    dircab = _account(app, "dircab", WebRole.DIRECTEUR_CABINET, "Paul Durand")
+    await _record(http, agent, _activation(app.clock), key="a")  # type: ignore[arg-type]
+    confirmation = {"other_event": True, "reason": "second événement distinct"}
+    body = _activation(app.clock, communes=["42218"], confirmation=confirmation)  # type: ignore[arg-type]
+    refused = await _record(http, agent, body, key="b")
+    assert refused.status_code == 422 and "directeur de cabinet" in refused.json()["detail"]
+    made = await _record(http, dircab, body, key="c")
+    assert made.status_code == 201, made.text
+    assert of_type(journal(app, made.json()["id"]), "ActivationConfirmed")
+
+
+@pytest.mark.parametrize(
+    "t0", ["0001-01-01T00:00:00+00:00", "1970-01-01T00:00:00+00:00", "2006-11-23T02:10:00+01:00"]
+)
+async def test_absurd_t0_is_a_422_in_french(app: App, http: httpx.AsyncClient, t0: str) -> None:
+    """Year 1, 1970 or twenty years ago: refused with the reason, nothing recorded."""
+    token = _account(app, "sdis", WebRole.AGENT, "SDIS 42")
+    response = await _record(http, token, _activation(app.clock, t0=t0))  # type: ignore[arg-type]
+    assert response.status_code == 422
+    assert "30 jours" in json.dumps(response.json(), ensure_ascii=False)
+    with app.store.transaction() as tx:
+        assert tx.crisis_ids(open_only=False) == []

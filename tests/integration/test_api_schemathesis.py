@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -27,6 +30,36 @@ SETTINGS = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+
+
+ENGLISH = (
+    "Field required",
+    "should be",
+    "should have",
+    "Value error",
+    "Input should",
+    "a valid",
+    "Not Found",
+    "Method Not Allowed",
+    "Unprocessable",
+    "JSON decode",
+)
+
+
+def french_refusal(ctx: Any, response: Any, case: Case) -> bool | None:
+    """A 4xx says why in French: no FastAPI or pydantic English message, no echoed input."""
+    if not 400 <= response.status_code < 500:
+        return None
+    detail = response.json().get("detail")
+    messages = [e["msg"] for e in detail] if isinstance(detail, list) else [str(detail)]
+    for message in messages:
+        assert not any(word in message for word in ENGLISH), f"message anglais : {message}"
+    if isinstance(detail, list):
+        assert all("input" not in e for e in detail), "la valeur envoyée est renvoyée"
+    return None
+
+
+CHECKS = [not_a_server_error, french_refusal]
 
 
 def _prefet_token(app: App) -> str:
@@ -72,7 +105,7 @@ def test_no_request_built_from_the_schema_gets_a_server_error(
             @given(case=strategy)
             @SETTINGS
             def run(case: Case) -> None:
-                case.call_and_validate(headers=headers, checks=[not_a_server_error])
+                case.call_and_validate(headers=headers, checks=CHECKS)
 
             run()
 
@@ -103,8 +136,68 @@ def test_plausible_activations_never_get_a_server_error(app: App) -> None:
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
             media_type="application/json",
         )
-        response = case.call_and_validate(checks=[not_a_server_error])
+        response = case.call_and_validate(checks=CHECKS)
         statuses.add(response.status_code)
 
     run()
     assert 201 in statuses and 422 in statuses  # the generator did reach the orchestrator
+
+
+def test_boundary_bodies_get_a_french_4xx(app: App) -> None:
+    """NaN and infinities, a 5,000-character SYNERGI reference, a 5,000-character note, empty
+    and missing fields: each answered 422 in French by both POST operations, never a 5xx."""
+    crisis_id = activate(app, app.clock.now()).crisis.id
+    web = FastAPI(openapi_url=None)
+    mount_api(web, app.orchestrator, app.store, app.clock)
+    schema = schemathesis.openapi.from_asgi(OPENAPI_PATH, web)
+    token = _prefet_token(app)
+    valid = {
+        "kind": "inondation",
+        "t0": app.clock.now().isoformat(),
+        "synergi_ref": "42-2026-0113",
+        "communes": list(COMMUNES),
+        "exercise": False,
+    }
+    activations = [
+        {**valid, "synergi_ref": "A" * 5000},
+        {**valid, "synergi_ref": "42 2026\n0113"},
+        {k: v for k, v in valid.items() if k != "t0"},
+        {},
+    ]
+    notes = [{"text": "x" * 5000}, {"text": ""}, {}]
+    operations = [
+        (schema["/api/v1/crises"]["POST"], activations, {}),
+        (schema["/api/v1/crises/{crisis_id}/notes"]["POST"], notes, {"crisis_id": crisis_id}),
+    ]
+    for operation, bodies, path in operations:
+        for body in bodies:
+            case = operation.Case(
+                body=body,
+                path_parameters=path,
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "bornes"},
+                media_type="application/json",
+            )
+            response = case.call_and_validate(checks=CHECKS)
+            assert response.status_code == 422, (body, response.text)
+    # NaN and infinities are not JSON: the HTTP client schemathesis uses will not send them,
+    # Python's json module (which FastAPI reads bodies with) accepts them
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Idempotency-Key": "bornes",
+        "Content-Type": "application/json",
+    }
+
+    async def post(path: str, body: dict[str, Any]) -> httpx.Response:
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.post(path, content=json.dumps(body), headers=headers)
+
+    for path, body in [
+        ("/api/v1/crises", {**valid, "exercise": float("nan")}),
+        ("/api/v1/crises", {**valid, "t0": float("inf")}),
+        ("/api/v1/crises", {**valid, "communes": [float("-inf")]}),
+        (f"/api/v1/crises/{crisis_id}/notes", {"text": float("nan")}),
+    ]:
+        raw = asyncio.run(post(path, body))
+        assert raw.status_code == 422, (body, raw.text)
+        french_refusal(None, raw, operation.Case())

@@ -78,7 +78,8 @@ def test_import_with_a_rejected_line_changes_nothing_and_exits_1(
 def test_keep_valid_applies_the_valid_lines(
     store: Store, seeded: Directory, database_url: str, tmp_path: Path
 ) -> None:
-    """With --keep-valid, the valid lines are stored and the rejected ones left out (exit 0)."""
+    """With --keep-valid, the valid lines are stored and the rejected ones left out; a
+    rejected line still exits 1, in a dry run too."""
     config = write_config(tmp_path, database_url)
     file = tmp_path / "astreintes.csv"
     file.write_bytes(
@@ -89,10 +90,10 @@ def test_keep_valid_applies_the_valid_lines(
         )
     )
     dry = invoke(config, "import", "astreintes", str(file), "--keep-valid", "--dry-run")
-    assert dry.exit_code == 0 and "rien n'a été enregistré" in dry.output
+    assert dry.exit_code == 1 and "rien n'a été enregistré" in dry.output
     assert stored(store) == seeded
     result = invoke(config, "import", "astreintes", str(file), "--keep-valid")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "1 ligne rejetée ignorée" in result.output
     [new] = set(stored(store).rosters) - set(seeded.rosters)
     assert new.contact_id == "cip-1"

@@ -182,7 +182,7 @@ async def test_exercise_message_to_an_outsider_never_reaches_the_provider(
 
 async def test_participants_must_exist_and_only_exercises_have_them(real_app: App, clock):
     """An unknown participant, or participants on a real event, are refused in French."""
-    from crisis.service import ActivationError
+    from crisis.activation import ActivationError
 
     with pytest.raises(ActivationError, match="participants inconnus"):
         activate(

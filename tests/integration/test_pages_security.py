@@ -104,6 +104,10 @@ def _posts(crisis_id: str) -> list[tuple[str, dict[str, str]]]:
         (f"/crises/{crisis_id}/cloture", {"confirm": "1"}),
         (f"/crises/{crisis_id}/cip/activation", {"number": "+33 1 99 00 12 34"}),
         (f"/crises/{crisis_id}/cip/fermeture", {}),
+        (
+            f"/crises/{crisis_id}/temps0",
+            {"t0_date": "2026-11-23", "t0_time": "02:05", "reason": "erreur", "confirm": "1"},
+        ),
         (f"/crises/{crisis_id}/presse/M1", {"answer": "oui"}),
         (
             f"/crises/{crisis_id}/redaction/premier_message",
@@ -269,6 +273,25 @@ async def test_a_script_in_a_note_is_shown_as_text(
         assert "<script>alert" not in html
 
 
+async def test_a_note_with_a_phone_number_or_too_long_is_refused_on_the_board(
+    app: App, http: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """The dashboard refuses what the CLI and the API refuse (same engine): 422 with the
+    French reason, nothing journaled, never a silently truncated note."""
+    crisis_id = _crisis(app, clock)
+    _user(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
+    csrf = await _logged_in(http, "agent1")
+    before = len(app.orchestrator.journal(crisis_id))
+    for text, reason in (
+        ("maire joint au 06 39 98 00 01", "le texte contient un numéro de téléphone"),
+        ("x" * 2001, "2001 caractères, 2000 au plus"),
+    ):
+        response = await http.post(f"/crises/{crisis_id}/notes", data={"csrf": csrf, "text": text})
+        assert response.status_code == 422
+        assert reason in response.text
+    assert len(app.orchestrator.journal(crisis_id)) == before
+
+
 async def test_declaring_a_t0_shows_the_communes_then_records_once(
     app: App, http: httpx.AsyncClient, clock: FakeClock
 ) -> None:
@@ -296,7 +319,7 @@ async def test_declaring_a_t0_shows_the_communes_then_records_once(
     first = await http.post("/crises/activation", data={**form, "confirm": "1"})
     assert first.status_code == 303
     again = await http.post("/crises/activation", data={**form, "confirm": "1"})
-    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["location"] == first.headers["location"] + "?fait=deja"  # said so
     with app.store.transaction() as tx:
         ids = tx.crisis_ids(open_only=False)
     assert len(ids) == 1 and first.headers["location"] == f"/crises/{ids[0]}"

@@ -169,6 +169,52 @@ async def test_signature_is_checked_against_the_public_url(quiet, client, clock)
     assert _row(quiet, key).state == OutboxState.SENT
 
 
+async def test_a_status_of_the_wrong_kind_is_refused_and_never_marks_the_row(quiet, client, clock):
+    """A signed SMS status "delivered" on a call's key is refused (400), journaled once, and
+    the call stays as it was; so is a "1" pressed on an SMS's key."""
+    crisis_id = await _sent_crisis(quiet, clock)
+    voice_key = f"{crisis_id}:alerte_astreinte:cell-sousprefet:voice:v1"
+    sms_key = f"{crisis_id}:alerte_astreinte:cell-sousprefet:sms:v1"
+    call = _row(quiet, voice_key)
+    assert call.state == OutboxState.SENT
+    sms_params = {**_sms_status(call, "delivered"), "MessageSid": call.provider_id or ""}
+    for _ in range(2):
+        response = await _post(client, _path("status", voice_key), sms_params)
+        assert response.status_code == 400 and "type d'envoi" in response.text
+    assert _row(quiet, voice_key).state == OutboxState.SENT
+    gathered = {"CallSid": "CA0009", "Digits": "1", "To": call.message.address}
+    assert (await _post(client, _path("gather", sms_key), gathered)).status_code == 400
+    entries = journal(quiet, crisis_id)
+    assert not [e for e in of_type(entries, "DeliveryReported") if e.fact.outbox_key == voice_key]
+    assert not [
+        e for e in of_type(entries, "AcknowledgementReceived") if e.fact.outbox_key == sms_key
+    ]
+    warnings = [e.fact.message for e in of_type(entries, "WarningRaised")]
+    assert (
+        warnings.count(
+            "Rappel du fournisseur refusé : rappel d'un autre type d'envoi "
+            "(/webhooks/twilio/status : rappel de SMS pour un appel)"
+        )
+        == 1
+    )
+    assert any("rappel d'appel pour un SMS" in w for w in warnings)
+
+
+async def test_the_service_ignores_a_report_of_another_channel_than_its_row(quiet, clock):
+    """Deeper than the web: a DeliveryReport naming the SMS channel on a call's key changes
+    nothing (whatever delivered it)."""
+    from channels.base import DeliveryReport
+
+    crisis_id = await _sent_crisis(quiet, clock)
+    voice_key = f"{crisis_id}:alerte_astreinte:cell-sousprefet:voice:v1"
+    await quiet.orchestrator.receive(
+        DeliveryReport(
+            channel=ChannelName.SMS, provider_id="SM1", idempotency_key=voice_key, delivered=True
+        )
+    )
+    assert _row(quiet, voice_key).state == OutboxState.SENT
+
+
 async def test_gather_digit_1_from_a_mayor_acknowledges_and_stops_the_communes_queued_sends(
     quiet, client, clock
 ):

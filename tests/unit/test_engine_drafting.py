@@ -118,7 +118,7 @@ def test_draft_is_journaled_with_its_sources_and_becomes_the_steps_message() -> 
     assert actor == REDACTRICE and fact.drafted_by == REDACTRICE.name
     assert fact.texts.short == TEXTS.short
     assert fact.texts.sections == {Section.CONSEILS_COMPORTEMENT: "Ne prenez pas votre voiture."}
-    assert describe(fact) == (
+    assert describe(fact, ZoneInfo("Europe/Paris")) == (
         "Message de l'étape premier_message rédigé par Claire Martin (cmartin) ; "
         "validation attendue d'une autre personne."
     )
@@ -302,3 +302,19 @@ def test_a_draft_never_publishes_the_directorys_numbers_or_addresses() -> None:
         with pytest.raises(Refused, match="coordonnées d'une personne de l'annuaire") as refused:
             decide(state, Draft(STEP, texts, REDACTRICE), now, CONFIG)
         assert contact.mobile not in str(refused.value)
+
+
+def test_a_draft_with_a_directory_number_written_the_french_way_is_refused() -> None:
+    """The directory's E.164 number typed as "06 39 98 .." (national form) is still refused,
+    while a public number of the message (not in the directory) is not."""
+    state = _awaiting_approval()
+    contact = next(c for c in state.crisis.roster if c.mobile)
+    assert contact.mobile is not None
+    national = "0" + contact.mobile[3:]
+    spaced = " ".join([national[:2], national[2:4], national[4:6], national[6:8], national[8:]])
+    now = T0 + timedelta(minutes=17)
+    typed = TEXTS.model_copy(update={"intro": f"Appelez le {spaced}."})
+    with pytest.raises(Refused, match="coordonnées d'une personne de l'annuaire"):
+        decide(state, Draft(STEP, typed, REDACTRICE), now, CONFIG)
+    public = TEXTS.model_copy(update={"intro": "Numéro d'information : 01 99 00 99 99."})
+    decide(state, Draft(STEP, public, REDACTRICE), now, CONFIG)
