@@ -88,10 +88,9 @@ def test_an_exercise_on_a_served_folder_is_refused_and_deletes_nothing(tmp_path:
     assert (folder / "crisis.db").read_bytes() == b"the playing run's database"
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # its advisory lock
 def test_a_lock_lost_with_its_connection_is_taken_again_or_refused(database_url: str):
     """PostgreSQL: the lock's session killed, the holder takes it back, or stops if taken."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the session advisory lock is PostgreSQL's")
     from sqlalchemy import text
 
     store = Store.open(database_url)
