@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crisis.model import CIP_AUTHORITY, Authority, Crisis, Mode
+from crisis.timefmt import local_label
 from playbooks.model import EventKind
 
 T0_FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ a little between SYNERGI and us
@@ -32,8 +33,6 @@ __all__ = [
     "check_confirmation",
     "check_t0",
     "differences",
-    "elapsed_label",
-    "local_label",
     "match",
     "same_reference",
 ]
@@ -79,21 +78,6 @@ class Match:
 
     duplicate: Crisis | None = None  # the same event: nothing is created
     overridden: Crisis | None = None  # a conflicting event, confirmed as another one
-
-
-def local_label(at: datetime, tz: ZoneInfo) -> str:
-    """« lundi 23/11/2026 02:10 » in the prefecture's zone (for refusals and confirmations)."""
-    local = at.astimezone(tz)
-    return f"{_WEEKDAYS[local.weekday()]} {local:%d/%m/%Y %H:%M}"
-
-
-def elapsed_label(delta: timedelta) -> str:
-    """« 1 h 25 min », « 12 min »: the time since T0, for people."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def check_confirmation(

@@ -28,8 +28,6 @@ from crisis.activation import (
     Confirmation,
     MalformedActivation,
     T0TooOld,
-    elapsed_label,
-    local_label,
 )
 from crisis.bootstrap import App, engine_config, provider_problems
 from crisis.cli_common import (
@@ -60,7 +58,6 @@ from crisis.model import (
     Interface,
     JournalEntry,
     Mode,
-    T0Rectified,
     Verdict,
 )
 from crisis.owned_dir import FolderRefused
@@ -70,6 +67,7 @@ from crisis.settings import SettingsError
 from crisis.store.database import unreachable
 from crisis.store.repository import CrisisNotFound
 from crisis.store.urls import database_label
+from crisis.timefmt import elapsed_label, local_label
 from playbooks.loader import (
     PlaybookError,
     check_library,
@@ -412,7 +410,7 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
         f"T0 {crisis.t0.astimezone(tz):%d/%m %H:%M} ({timefmt.zone_of(crisis.t0, tz)}), "
         f"T0+{mins} min" + (f", reste {60 - mins} min avant T0+60" if mins < 60 else "")
     )
-    declared = next((e.fact.previous for e in entries if isinstance(e.fact, T0Rectified)), None)
+    declared = compliance.declared_t0(entries)
     if declared is not None:
         console.print(f"T0 rectifié ; T0 déclaré d'abord : {local_label(declared, tz)}")
     render_verdicts(compliance.judge(entries, now))

@@ -170,6 +170,13 @@ def _load(entries: Sequence[JournalEntry], now: datetime) -> _Journal:
 # --- public API ----------------------------------------------------------------------------
 
 
+def declared_t0(entries: Sequence[JournalEntry]) -> datetime | None:
+    """The T0 first recorded, when it was rectified since (None otherwise)."""
+    current = current_t0(entries)
+    cod = next(e.fact for e in entries if isinstance(e.fact, CodActivated))
+    return cod.t0 if cod.t0 != current else None
+
+
 def current_t0(entries: Sequence[JournalEntry]) -> datetime:
     """The T0 the hour counts from: the latest rectified one, else the COD activation's.
 

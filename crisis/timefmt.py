@@ -6,7 +6,9 @@ through this module, so that the same instant always reads the same way:
 - `local(at, tz)`: « 02/12/2026 07:45 (heure de Paris) », for people;
 - `audit(at, tz)`: « 02/12/2026 07:45:00 (heure de Paris) — 06:45:00 UTC », for the journal,
   proofs and reports an auditor checks;
-- `clock(at, tz)`: « 07:45 », for table cells under a heading that names the zone (`zone_label`).
+- `clock(at, tz)`: « 07:45 », for table cells under a heading that names the zone (`zone_label`);
+- `local_label(at, tz)`: « lundi 23/11/2026 02:10 », the weekday form a T0 is confirmed with,
+  and `elapsed_label(delta)`: « 1 h 25 min » since T0.
 
 The local hour that happens twice when clocks go back (Paris: 02:00-03:00 on the last Sunday of
 October) always carries its offset (« 02:30 (heure de Paris, UTC+02:00) »), even in a table cell,
@@ -121,3 +123,18 @@ def audit(at: datetime, tz: tzinfo, *, date: bool = True, seconds: bool = True) 
     in_utc = _aware(at).astimezone(UTC)
     other_day = in_utc.date() != in_utc.astimezone(tz).date()
     return f"{people} — {_wall(in_utc, UTC, date=date and other_day, seconds=seconds)} UTC"
+
+
+def local_label(at: datetime, tz: tzinfo) -> str:
+    """« lundi 23/11/2026 02:10 » in the prefecture's zone (for refusals and confirmations)."""
+    local = at.astimezone(tz)
+    return f"{_WEEKDAYS[local.weekday()]} {local:%d/%m/%Y %H:%M}"
+
+
+def elapsed_label(delta: timedelta) -> str:
+    """« 1 h 25 min », « 12 min »: the time since T0, for people."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

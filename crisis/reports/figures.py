@@ -364,7 +364,7 @@ def _summary(j: _Journal) -> Summary:
         closed_at=closed,
         duration=max(end - j.t0, timedelta(0)),
         judged_at=j.now,
-        t0_declared=j.cod.t0 if j.t0 != j.cod.t0 else None,
+        t0_declared=j.cod.t0 if j.t0 != j.cod.t0 else None,  # as compliance.declared_t0
     )
 
 

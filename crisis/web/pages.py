@@ -53,8 +53,6 @@ from crisis.activation import (
     ActivationError,
     Confirmation,
     T0TooOld,
-    elapsed_label,
-    local_label,
 )
 from crisis.bootstrap import App
 from crisis.clock import SystemClock
@@ -81,11 +79,11 @@ from crisis.model import (
     Mode,
     StepState,
     StepStatus,
-    T0Rectified,
 )
 from crisis.rendering import RenderError, render_message, render_page
 from crisis.service import ActivationRequest
 from crisis.store.repository import CrisisNotFound
+from crisis.timefmt import elapsed_label, local_label
 from crisis.web.live import journal_head, sse_stream
 from crisis.web.session import Session, SessionCodec, is_local_http
 from playbooks.model import Approval, EventKind, PlannedStep, Section
@@ -1023,6 +1021,7 @@ def _board(
         }
         for e in reversed(entries[-JOURNAL_SHOWN:])
     ]
+    declared = compliance.declared_t0(entries)
     deadline = crisis.t0 + timedelta(minutes=60)
     return {
         "title": f"{crisis.kind.label.capitalize()} — {crisis.id}",
@@ -1034,14 +1033,7 @@ def _board(
             "t0": timefmt.local(crisis.t0, tz),
             "t0_date": f"{crisis.t0.astimezone(tz):%Y-%m-%d}",
             "t0_time": f"{crisis.t0.astimezone(tz):%H:%M}",
-            "t0_declared": next(
-                (
-                    f"{e.fact.previous.astimezone(tz):%d/%m/%Y %H:%M}"
-                    for e in entries
-                    if isinstance(e.fact, T0Rectified)
-                ),
-                "",
-            ),
+            "t0_declared": f"{declared.astimezone(tz):%d/%m/%Y %H:%M}" if declared else "",
             "t0_iso": crisis.t0.isoformat(),
             "now_iso": now.isoformat(),
             "deadline_iso": deadline.isoformat(),
