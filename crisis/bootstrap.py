@@ -80,6 +80,17 @@ class App:
         self.store.close()
 
 
+def open_store(url: str, *, migrate: bool = True, timezone: str | None = None) -> Store:
+    """The database at `url` (the composition root is the only place that opens one).
+    `timezone`: the prefecture's zone name, in which journal sentences give local time."""
+    return Store.open(url, migrate=migrate, timezone=ZoneInfo(timezone) if timezone else None)
+
+
+def wall_clock() -> Clock:
+    """Wall time (the composition root is the only place that builds a system clock)."""
+    return SystemClock()
+
+
 def build_directory(
     settings: Settings, *, store: Store | None = None, clock: Clock | None = None
 ) -> Callable[[], Directory]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime, tzinfo
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -19,18 +18,15 @@ from contacts.demo import demo_directory
 from contacts.geography import load_communes
 from contacts.importer import (
     ImportReport,
-    ImportResult,
     UnreadableFile,
-    import_contacts,
-    import_rne_mayors,
 )
-from contacts.importer_rosters import import_rosters, import_training
 from contacts.model import Contact, Directory, Role
 from contacts.phone import mask
 from contacts.training import trained_ids
 from crisis.bootstrap import build_directory
 from crisis.cli_common import ConfigOption, console, fail, load
 from crisis.clock import SystemClock
+from crisis.directory_admin import STATUS_LABELS, ImportKind, mask_email, run_import
 from crisis.settings import Settings
 from crisis.store import Store
 from crisis.store.directory import DirectoryIntegrityError
@@ -39,23 +35,8 @@ from playbooks.loader import PlaybookErrors, load_library
 contacts_app = typer.Typer(
     help="Annuaire : élus, astreinte, liste de rappel, CIP, presse.", no_args_is_help=True
 )
-STATUS_LABELS = {
-    "imported": "importé",
-    "updated": "mis à jour",
-    "unchanged": "inchangé",
-    "rejected": "rejeté",
-}
 SLOT, SLOTS = "créneau d'astreinte", "créneaux d'astreinte"
 STATUS_COLOURS = {"imported": "green", "updated": "cyan", "unchanged": "dim", "rejected": "red"}
-
-
-class ImportKind(StrEnum):
-    """What a file to import holds."""
-
-    CONTACTS = "contacts"
-    MAIRES_RNE = "maires-rne"
-    FORMATIONS = "formations"
-    ASTREINTES = "astreintes"
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -100,11 +81,6 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count <= 1 else (plural or singular + 's')}"
 
 
-def _mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
-
-
 # --- check -------------------------------------------------------------------------------
 
 
@@ -142,18 +118,6 @@ def contacts_check(config: ConfigOption = None) -> None:
 
 
 # --- import ------------------------------------------------------------------------------
-
-
-def _run_import(
-    kind: ImportKind, data: bytes, directory: Directory, *, source: str, keep: bool, tz: tzinfo
-) -> ImportResult:
-    if kind == ImportKind.CONTACTS:
-        return import_contacts(data, directory, source=source, keep_valid=keep)
-    if kind == ImportKind.MAIRES_RNE:
-        return import_rne_mayors(data, directory, source=source, keep_valid=keep)
-    if kind == ImportKind.FORMATIONS:
-        return import_training(data, directory, source=source, keep_valid=keep)
-    return import_rosters(data, directory, source=source, keep_valid=keep, tz=tz)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -216,7 +180,7 @@ def import_file(
                 update={"communes": load_communes(settings.directory.communes_file)}
             )
         try:
-            result = _run_import(
+            result = run_import(
                 kind, data, base, source=file.name, keep=keep_valid, tz=_zone(settings)
             )
         except UnreadableFile as exc:
@@ -414,7 +378,7 @@ def list_contacts(
             c.commune or "",
             mask(c.mobile) if c.mobile else "",
             mask(c.landline) if c.landline else "",
-            escape(_mask_email(c.email)) if c.email else "",
+            escape(mask_email(c.email)) if c.email else "",
             "oui" if c.id in trained else "non",
         )
     console.print(table)

@@ -18,8 +18,6 @@ from rich.table import Table
 
 from contacts.area import AreaError
 from contacts.cog import load_extract
-from contacts.model import CELL_ROLES, Directory, Role
-from contacts.training import cip_flags, is_trained, last_training, records_of, refresher_expires
 from crisis.cli_common import (
     ByOption,
     ConfigOption,
@@ -30,6 +28,7 @@ from crisis.cli_common import (
     open_app_sending,
     operator_authority,
 )
+from crisis.directory_admin import training_rows
 from crisis.engine import Refused
 from crisis.exercise.callers import figures as call_figures
 from crisis.exercise.scenario import LIBRARY, ScenarioError, load_scenario
@@ -45,7 +44,6 @@ from crisis.model import (
     MediaRequestReceived,
 )
 from crisis.reports import write_annual, write_compliance, write_rex
-from crisis.reports.figures import TrainingRow
 from crisis.settings import SettingsError
 from crisis.store.repository import CrisisNotFound
 
@@ -418,30 +416,6 @@ def report_compliance(
 ) -> None:
     """Le rapport de conformité (verdict de la première heure) sur une page, pour l'auditeur."""
     _report(write_compliance, config, crisis_id, output, formats)
-
-
-def training_rows(directory: Directory, on: date) -> list[TrainingRow]:
-    """Training status of the cell and the CIP agents as of `on` (47.2, 50.2), in French."""
-    rows = []
-    for contact in directory.contacts:
-        if contact.role not in CELL_ROLES and contact.role != Role.AGENT_CIP:
-            continue
-        mine = records_of(contact.id, directory.training, on)
-        last = last_training(mine)
-        if contact.role == Role.AGENT_CIP:
-            flags = cip_flags(contact, directory.training, on)
-            status = "à jour" if not flags else "; ".join(flags)
-        else:
-            status = "formé" if is_trained(contact, directory.training, on) else "non formé"
-        rows.append(
-            TrainingRow(
-                contact_id=contact.id,
-                role_label=contact.role.label,
-                status=status,
-                next_due=refresher_expires(last) if last else None,
-            )
-        )
-    return rows
 
 
 @report_app.command("annual")

@@ -28,8 +28,7 @@ from contacts.roster import ROSTER_TITLES, gaps, has_roster, slots_between
 from contacts.training import expiry_warnings
 from crisis.accounts import WebUser, authority_of
 from crisis.bootstrap import App
-from crisis.cli_contacts import STATUS_LABELS, ImportKind, _mask_email, _run_import
-from crisis.cli_exercise import training_rows
+from crisis.directory_admin import STATUS_LABELS, ImportKind, mask_email, run_import, training_rows
 from crisis.model import Authority
 from crisis.store.directory import DirectoryIntegrityError
 from crisis.web.pages import PageAccess, _Visitor, guarded
@@ -100,7 +99,7 @@ def contacts_router(app: App, codec: SessionCodec) -> APIRouter:
                 "commune": f"{names.get(c.commune, c.commune)} ({c.commune})" if c.commune else "",
                 "mobile": mask(c.mobile) if c.mobile else "",
                 "landline": mask(c.landline) if c.landline else "",
-                "email": _mask_email(c.email) if c.email else "",
+                "email": mask_email(c.email) if c.email else "",
             }
             for c in chosen[:CONTACTS_SHOWN]
         ]
@@ -245,7 +244,7 @@ def _import(
         base = current.model_copy(
             update={"communes": load_communes(app.settings.directory.communes_file)}
         )
-    result = _run_import(kind, data, base, source=source, keep=keep, tz=tz)
+    result = run_import(kind, data, base, source=source, keep=keep, tz=tz)
     rejected = result.report.counts["rejected"]
     if rejected and not keep:
         return (

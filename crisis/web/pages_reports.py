@@ -24,7 +24,7 @@ from fastapi.responses import Response
 
 from crisis import timefmt
 from crisis.bootstrap import App
-from crisis.cli_exercise import training_rows
+from crisis.directory_admin import training_rows
 from crisis.model import JournalEntry, Mode
 from crisis.reports import ReportError, write_annual, write_compliance, write_rex
 from crisis.store.repository import CrisisNotFound

@@ -111,7 +111,7 @@ def test_import_is_refused_when_the_directory_changed_meanwhile(
     config = write_config(tmp_path, database_url)
     file = tmp_path / "formations.csv"
     file.write_bytes(csv_bytes("Identifiant;Type;Date", "cip-1;recyclage;01/10/2026"))
-    original = cli_contacts._run_import
+    original = cli_contacts.run_import
 
     def import_while_someone_erases(*args, **kwargs):  # type: ignore[no-untyped-def]
         result = original(*args, **kwargs)
@@ -119,7 +119,7 @@ def test_import_is_refused_when_the_directory_changed_meanwhile(
             tx.erase_contact("cip-4")
         return result
 
-    monkeypatch.setattr(cli_contacts, "_run_import", import_while_someone_erases)
+    monkeypatch.setattr(cli_contacts, "run_import", import_while_someone_erases)
     result = invoke(config, "import", "formations", str(file))
     assert result.exit_code == 1
     assert "modifié pendant l'import" in result.output
