@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import crisis.journal
+import crisis.journal.wording
 from crisis.bootstrap import build
 from crisis.clock import FakeClock
 from crisis.settings import load_settings
@@ -106,7 +106,7 @@ def test_a_journal_sealed_with_the_old_wording_is_verified_and_shown_right(
     app = build(load_settings(config), clock=FakeClock(now))
     t0 = datetime(2026, 12, 2, 7, 45).replace(tzinfo=app.orchestrator.config.timezone)
     with monkeypatch.context() as patch:
-        patch.setattr(crisis.journal, "_hm", _old_hm)
+        patch.setattr(crisis.journal.wording, "_hm", _old_hm)
         crisis_id = activate(app, t0).crisis.id
     app.close()
 
