@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict
 
 from channels.base import PUBLIC_CHANNELS, SOCIAL_CHANNELS, ChannelName
 from contacts.model import OFFICIAL_ROLES, Role
+from crisis.journal.view import (
+    JournalView,
+    current_t0,
+    declared_t0,
+    read,
+)
 from crisis.model import (
     AcknowledgementReceived,
     ChainEnded,
@@ -27,7 +33,6 @@ from crisis.model import (
     JournalEntry,
     MessagesQueued,
     StepTriggered,
-    T0Rectified,
     Verdict,
 )
 from playbooks.model import Engagement, EventKind
@@ -38,8 +43,12 @@ __all__ = [
     "ENGAGEMENTS",
     "CommuneReach",
     "commune_reach",
+    "commune_reach_view",
+    "current_t0",
+    "declared_t0",
     "describe",
     "judge",
+    "judge_view",
 ]
 
 ENGAGEMENTS: tuple[str, ...] = (
@@ -61,7 +70,6 @@ AT_RISK_AFTER = timedelta(minutes=30)
 # An attempt is over (whatever came of it) once the provider took it, refused it for good or the
 # message expired; "retry" and "unknown" still owe an outcome, "cancelled" never left.
 _ATTEMPT_DONE = frozenset({"sent", "failed", "reconciled", "expired"})
-_PUBLISHED = frozenset({"sent", "reconciled", "manual"})  # manual: recorded by the agent
 _CIP_MEANS: tuple[tuple[str, frozenset[ChannelName]], ...] = (
     ("médias", frozenset({ChannelName.EMAIL})),
     (
@@ -132,70 +140,49 @@ class _Window:
 
 @dataclass(frozen=True)
 class _Journal:
-    """The crisis's entries recorded by `now`, with its CodActivated and T0 clock."""
+    """The journal as judged: the one view of it (crisis.journal.view) and the T0 clock."""
 
-    cod: CodActivated
-    cod_seq: int
-    entries: tuple[JournalEntry, ...]
+    view: JournalView
     window: _Window
 
+    @property
+    def cod(self) -> CodActivated:
+        return self.view.cod
+
+    @property
+    def cod_seq(self) -> int:
+        return self.view.cod_seq
+
     def facts(self, kind: type[_F]) -> list[tuple[JournalEntry, _F]]:
-        return [(e, e.fact) for e in self.entries if isinstance(e.fact, kind)]
+        return self.view.facts(kind)
 
     def first_ack(self, role: Role) -> JournalEntry | None:
-        return next((e for e, ack in self.facts(AcknowledgementReceived) if ack.role == role), None)
+        return self.view.first_ack(role)
 
-    def published(self, engagement: Engagement) -> list[tuple[JournalEntry, DeliveryAttempted]]:
-        return [
-            (e, a)
-            for e, a in self.facts(DeliveryAttempted)
-            if a.engagement == engagement and a.outcome in _PUBLISHED
-        ]
+    def published(
+        self, engagement: Engagement | None = None
+    ) -> list[tuple[JournalEntry, DeliveryAttempted]]:
+        return self.view.published(engagement)
 
     def na(self, engagement: str, detail: str) -> Verdict:
         return self.window.verdict(engagement, None, [self.cod_seq], detail, _S.NOT_APPLICABLE)
 
 
-def _load(entries: Sequence[JournalEntry], now: datetime) -> _Journal:
-    # The CodActivated frames the crisis even when recorded after `now` (backdated T0).
-    ordered = sorted(entries, key=lambda e: e.seq)
-    for entry in ordered:
-        if isinstance(entry.fact, CodActivated):
-            kept = tuple(e for e in ordered if e.crisis_id == entry.crisis_id and e.at <= now)
-            window = _Window(start=current_t0(ordered), now=now)
-            return _Journal(entry.fact, entry.seq, kept, window)
-    raise ValueError("la main courante ne contient pas l'activation du COD (temps 0)")
+def _frame(view: JournalView) -> _Journal:
+    return _Journal(view, _Window(start=view.t0, now=view.now))
 
 
 # --- public API ----------------------------------------------------------------------------
 
 
-def declared_t0(entries: Sequence[JournalEntry]) -> datetime | None:
-    """The T0 first recorded, when it was rectified since (None otherwise)."""
-    current = current_t0(entries)
-    cod = next(e.fact for e in entries if isinstance(e.fact, CodActivated))
-    return cod.t0 if cod.t0 != current else None
-
-
-def current_t0(entries: Sequence[JournalEntry]) -> datetime:
-    """The T0 the hour counts from: the latest rectified one, else the COD activation's.
-
-    Like the CodActivated, a rectification frames the whole crisis even when recorded after
-    the instant judged.
-    """
-    t0: datetime | None = None
-    for entry in sorted(entries, key=lambda e: e.seq):
-        fact = entry.fact
-        if (isinstance(fact, CodActivated) and t0 is None) or isinstance(fact, T0Rectified):
-            t0 = fact.t0
-    if t0 is None:
-        raise ValueError("la main courante ne contient pas l'activation du COD (temps 0)")
-    return t0
-
-
 def judge(entries: Sequence[JournalEntry], now: datetime) -> tuple[Verdict, ...]:
     """One verdict per engagement of ENGAGEMENTS, in that order, as of `now`."""
-    j = _load(entries, now)
+    return judge_view(read(entries, now))
+
+
+def judge_view(view: JournalView) -> tuple[Verdict, ...]:
+    """judge() on a journal already read (the reports read it once for all their figures)."""
+    j = _frame(view)
     parts = {
         "47.1": _judge_47_1(j),
         "47.2": _judge_47_2(j),
@@ -214,7 +201,12 @@ def judge(entries: Sequence[JournalEntry], now: datetime) -> tuple[Verdict, ...]
 
 def commune_reach(entries: Sequence[JournalEntry], now: datetime) -> tuple[CommuneReach, ...]:
     """Who was reached in each commune concerned (48.1), in CodActivated.communes order."""
-    return _reaches(_load(entries, now))
+    return commune_reach_view(read(entries, now))
+
+
+def commune_reach_view(view: JournalView) -> tuple[CommuneReach, ...]:
+    """commune_reach() on a journal already read."""
+    return _reaches(_frame(view))
 
 
 def describe(verdict: Verdict) -> str:
@@ -508,7 +500,7 @@ def _judge_ciav(j: _Journal) -> Verdict:
         if steps:
             detail += " sur un canal public"
         return j.window.verdict("CIAV", None, [j.cod_seq], detail, _S.MISSED)
-    published = [(e, a) for e, a in j.facts(DeliveryAttempted) if a.outcome in _PUBLISHED]
+    published = j.published()
     firsts = {
         (step_id, channel): next(
             (e for e, a in published if a.step_id == step_id and a.channel == channel), None

@@ -1,7 +1,7 @@
 """The figures of a REX, a compliance report and an annual review, computed from journals alone.
 
 Pure: no clock read, no I/O. `now` is passed in; only entries recorded at or before it count
-(the CodActivated frames the crisis even when recorded later, as in crisis.compliance).
+(the CodActivated frames the crisis even when recorded later, as read by crisis.journal.view).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import TypeVar, get_args
-
-from pydantic import BaseModel
+from typing import get_args
 
 from channels.base import ChannelName
 from contacts.model import Role
 from crisis import compliance
+from crisis.journal.view import JournalView, is_published, read
 from crisis.model import (
     AcknowledgementReceived,
     ChainEnded,
@@ -74,7 +73,6 @@ __all__ = [
 ]
 
 QUARTER = timedelta(minutes=15)
-PUBLISHED = frozenset({"sent", "reconciled", "manual"})  # the provider took it, or done by hand
 FAILED = frozenset({"failed", "expired"})
 MEDIA_KINDS: tuple[MediaRequestKind, ...] = get_args(MediaRequestKind)
 CIP_OUTCOMES: tuple[CipCallOutcome, ...] = get_args(CipCallOutcome)
@@ -84,7 +82,6 @@ REACH_LABELS = {
     "en_cours": "en cours",
     "injoignable": "injoignable (aucun élu dans l'annuaire)",
 }
-_F = TypeVar("_F", bound=BaseModel)
 
 
 class CategoryName(StrEnum):
@@ -327,28 +324,7 @@ class ComplianceFigures:
 # --- extraction -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Journal:
-    cod: CodActivated
-    cod_entry: JournalEntry
-    entries: tuple[JournalEntry, ...]  # recorded by `now`, in seq order
-    now: datetime
-    t0: datetime  # the T0 the hour counts from: rectified, if it was (as in crisis.compliance)
-
-    def facts(self, kind: type[_F]) -> list[tuple[JournalEntry, _F]]:
-        return [(e, e.fact) for e in self.entries if isinstance(e.fact, kind)]
-
-
-def _load(entries: Sequence[JournalEntry], now: datetime) -> _Journal:
-    ordered = sorted(entries, key=lambda e: e.seq)
-    for entry in ordered:
-        if isinstance(entry.fact, CodActivated):
-            kept = tuple(e for e in ordered if e.crisis_id == entry.crisis_id and e.at <= now)
-            return _Journal(entry.fact, entry, kept, now, compliance.current_t0(ordered))
-    raise ValueError("la main courante ne contient pas l'activation du COD (temps 0)")
-
-
-def _summary(j: _Journal) -> Summary:
+def _summary(j: JournalView) -> Summary:
     closed = next((e.at for e, _ in j.facts(CrisisClosed)), None)
     end = closed if closed is not None else j.now
     return Summary(
@@ -364,11 +340,11 @@ def _summary(j: _Journal) -> Summary:
         closed_at=closed,
         duration=max(end - j.t0, timedelta(0)),
         judged_at=j.now,
-        t0_declared=j.cod.t0 if j.t0 != j.cod.t0 else None,  # as compliance.declared_t0
+        t0_declared=j.declared_t0,
     )
 
 
-def _timeline(j: _Journal) -> tuple[TimelineEvent, ...]:
+def _timeline(j: JournalView) -> tuple[TimelineEvent, ...]:
     events: list[TimelineEvent] = []
 
     def add(entry: JournalEntry, category: CategoryName, label: str, at: datetime) -> None:
@@ -385,7 +361,7 @@ def _timeline(j: _Journal) -> tuple[TimelineEvent, ...]:
             case StepSkipped():
                 label = f"{fact.title} ({fact.engagement}) : sans objet, {fact.reason}"
                 add(entry, CategoryName.STEP, label, entry.at)
-            case DeliveryAttempted() if fact.outcome in PUBLISHED and _is_publication(fact):
+            case DeliveryAttempted() if is_published(fact) and _is_publication(fact):
                 if (fact.step_id, fact.channel) not in published:
                     published.add((fact.step_id, fact.channel))
                     add(entry, CategoryName.PUBLICATION, _publication_label(fact), entry.at)
@@ -425,10 +401,10 @@ def _publication_label(attempt: DeliveryAttempted) -> str:
     return f"{what} : {attempt.channel.label} ({attempt.step_id}{manual})"
 
 
-def _compliance(j: _Journal, raw: Sequence[JournalEntry]) -> tuple[ComplianceRow, ...]:
+def _compliance(j: JournalView) -> tuple[ComplianceRow, ...]:
     by_seq = {e.seq: e for e in j.entries}
     rows = []
-    for verdict in compliance.judge(raw, j.now):
+    for verdict in compliance.judge_view(j):
         origin = "T0 CIP" if verdict.engagement == Engagement.E50_1 else "T0"
         delay = None if verdict.delay_seconds is None else timedelta(seconds=verdict.delay_seconds)
         evidence = tuple(
@@ -444,7 +420,7 @@ def _compliance(j: _Journal, raw: Sequence[JournalEntry]) -> tuple[ComplianceRow
     return tuple(rows)
 
 
-def _commune_names(j: _Journal) -> dict[str, str]:
+def _commune_names(j: JournalView) -> dict[str, str]:
     """Names the journal gives: the CodActivated's if it has them, else the chains' labels."""
     names: dict[str, str] = dict(getattr(j.cod, "commune_names", None) or {})
     for _, chain in j.facts(ChainEnded):
@@ -458,7 +434,7 @@ def _commune_names(j: _Journal) -> dict[str, str]:
     return names
 
 
-def _reach(j: _Journal, raw: Sequence[JournalEntry]) -> tuple[ReachRow, ...]:
+def _reach(j: JournalView) -> tuple[ReachRow, ...]:
     names = _commune_names(j)
     return tuple(
         ReachRow(
@@ -472,11 +448,11 @@ def _reach(j: _Journal, raw: Sequence[JournalEntry]) -> tuple[ReachRow, ...]:
             attempts=r.attempts,
             complete=r.complete,
         )
-        for r in compliance.commune_reach(raw, j.now)
+        for r in compliance.commune_reach_view(j)
     )
 
 
-def _channels(j: _Journal) -> tuple[ChannelStats, ...]:
+def _channels(j: JournalView) -> tuple[ChannelStats, ...]:
     sent: dict[ChannelName, set[str]] = defaultdict(set)
     failed: dict[ChannelName, set[str]] = defaultdict(set)
     delivered: dict[ChannelName, set[str]] = defaultdict(set)
@@ -489,7 +465,7 @@ def _channels(j: _Journal) -> tuple[ChannelStats, ...]:
         if attempt.outcome == "cancelled":
             continue
         seen.add(attempt.channel)
-        if attempt.outcome in PUBLISHED:
+        if is_published(attempt):
             sent[attempt.channel].add(attempt.outbox_key)
         elif attempt.outcome in FAILED:
             failed[attempt.channel].add(attempt.outbox_key)
@@ -520,7 +496,7 @@ def _channels(j: _Journal) -> tuple[ChannelStats, ...]:
     )
 
 
-def _media(j: _Journal) -> MediaFigures:
+def _media(j: JournalView) -> MediaFigures:
     received = j.facts(MediaRequestReceived)
     assigned: dict[str, str] = {}
     for _, a in j.facts(MediaRequestAssigned):
@@ -572,7 +548,7 @@ def _median(values: Sequence[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
-def _cip(j: _Journal) -> CipFigures:
+def _cip(j: JournalView) -> CipFigures:
     activated = j.facts(CipActivated)
     closed = j.facts(CipClosed)
     calls = [c for _, c in j.facts(CipCallEnded)]
@@ -595,7 +571,7 @@ def _cip(j: _Journal) -> CipFigures:
     )
 
 
-def _lessons(j: _Journal) -> Lessons | None:
+def _lessons(j: JournalView) -> Lessons | None:
     recorded = j.facts(LessonsRecorded)
     if not recorded:
         return None
@@ -608,12 +584,12 @@ def _lessons(j: _Journal) -> Lessons | None:
 
 def rex_figures(entries: Sequence[JournalEntry], now: datetime) -> RexFigures:
     """The REX of one crisis (or exercise) as of `now`, from its main courante alone."""
-    j = _load(entries, now)
+    j = read(entries, now)
     return RexFigures(
         summary=_summary(j),
         timeline=_timeline(j),
-        compliance=_compliance(j, entries),
-        reach=_reach(j, entries),
+        compliance=_compliance(j),
+        reach=_reach(j),
         channels=_channels(j),
         media=_media(j),
         cip=_cip(j),
@@ -625,11 +601,11 @@ def rex_figures(entries: Sequence[JournalEntry], now: datetime) -> RexFigures:
 
 def compliance_figures(entries: Sequence[JournalEntry], now: datetime) -> ComplianceFigures:
     """The one-hour verdict of one crisis, with its proofs, as of `now`."""
-    j = _load(entries, now)
+    j = read(entries, now)
     return ComplianceFigures(
         summary=_summary(j),
-        compliance=_compliance(j, entries),
-        reach=_reach(j, entries),
+        compliance=_compliance(j),
+        reach=_reach(j),
         entries_count=len(j.entries),
         last_hash=j.entries[-1].hash,
     )
@@ -731,10 +707,10 @@ def annual_figures(
     verdicts: dict[str, list[ComplianceRow]] = defaultdict(list)
     actions: list[OpenAction] = []
     for entries in journals:
-        j = _load(entries, now)
+        j = read(entries, now)
         if j.t0.astimezone(tz).year != year:
             continue
-        judged = _compliance(j, entries)
+        judged = _compliance(j)
         for row in judged:
             verdicts[row.engagement].append(row)
         rows.append(
