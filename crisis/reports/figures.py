@@ -16,7 +16,7 @@ from typing import get_args
 
 from channels.base import ChannelName
 from contacts.model import Role
-from crisis import compliance
+from crisis import compliance, press
 from crisis.journal.view import JournalView, is_published, read
 from crisis.model import (
     AcknowledgementReceived,
@@ -34,8 +34,6 @@ from crisis.model import (
     InjectPlayed,
     JournalEntry,
     LessonsRecorded,
-    MediaRequestAnswered,
-    MediaRequestAssigned,
     MediaRequestKind,
     MediaRequestReceived,
     Mode,
@@ -497,31 +495,21 @@ def _channels(j: JournalView) -> tuple[ChannelStats, ...]:
 
 
 def _media(j: JournalView) -> MediaFigures:
-    received = j.facts(MediaRequestReceived)
-    assigned: dict[str, str] = {}
-    for _, a in j.facts(MediaRequestAssigned):
-        assigned.setdefault(a.request_id, a.assignee)
-    answered: dict[str, JournalEntry] = {}
-    for entry, answer in j.facts(MediaRequestAnswered):
-        answered.setdefault(answer.request_id, entry)
-    rows = []
-    for entry, request in received:
-        first = answered.get(request.request_id)
-        at = first.at if first is not None else None
-        rows.append(
-            MediaRequestRow(
-                request_id=request.request_id,
-                kind=request.kind,
-                outlet=request.outlet,
-                topic=request.topic,
-                simulated=request.simulated,
-                received=entry.at - j.t0,
-                assignee=assigned.get(request.request_id, ""),
-                answered=None if at is None else at - j.t0,
-                time_to_answer=None if at is None else at - entry.at,
-                answered_by=first.actor.name if first is not None else "",
-            )
+    rows = [
+        MediaRequestRow(
+            request_id=r.request_id,
+            kind=r.kind,
+            outlet=r.request.outlet,
+            topic=r.request.topic,
+            simulated=r.request.simulated,
+            received=r.received_at - j.t0,
+            assignee=r.first_assignee,
+            answered=None if r.answered_at is None else r.answered_at - j.t0,
+            time_to_answer=r.time_to_answer(),
+            answered_by=r.answered_by,
         )
+        for r in press.queue(j.entries)
+    ]
     waits = [r.time_to_answer for r in rows if r.time_to_answer is not None]
     kinds = Counter(r.kind for r in rows)
     return MediaFigures(
