@@ -20,22 +20,16 @@ from __future__ import annotations
 
 import logging
 import re
-import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
-from twilio.twiml.voice_response import VoiceResponse
 
-from channels.twilio_callbacks import DEFAULT_VOICE, LANGUAGE
+from channels.twilio_callbacks import DEFAULT_VOICE
 from channels.twilio_hotline import (
-    EMERGENCY,
-    INFO_INTRO,
-    SAY_LIMIT,
     STANDARD_PATH,
-    WELCOME,
     CallRoute,
     HotlineSettings,
     QueueDecision,
@@ -49,6 +43,7 @@ from channels.twilio_hotline import (
     voicemail_saved_twiml,
     wait_twiml,
 )
+from channels.twilio_twiml import no_agent_twiml, switchboard_twiml, with_information
 from contacts.model import Role
 from crisis.engine import Refused
 from crisis.model import Actor, CipCallEnded, CipCallOutcome, Crisis, Interface
@@ -69,11 +64,6 @@ log = logging.getLogger(__name__)
 
 CIP_PATH = "/webhooks/twilio/cip"
 TWILIO = Actor(name="twilio", interface=Interface.PROVIDER)
-NO_AGENT = "Aucun agent de la cellule n'est attendu sur ce poste. Au revoir."
-STANDARD_UNAVAILABLE = (
-    "Le standard de la préfecture ne peut pas prendre votre appel pour le moment. "
-    "Merci de rappeler ultérieurement. Au revoir."
-)
 ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 BRIDGED = frozenset({"bridged", "bridging-in-process"})
 TO_VOICEMAIL = frozenset({"leave", "queue-full", "error", "system-error"})
@@ -91,32 +81,6 @@ def _number(params: dict[str, str], name: str) -> float | None:
     except ValueError:
         return None
     return value if value >= 0 else None
-
-
-def _pieces(text: str) -> Iterator[str]:
-    """The text in pieces short enough for one <Say>, cut between words."""
-    rest = " ".join(text.split())
-    while len(rest) > SAY_LIMIT:
-        cut = rest.rfind(" ", 0, SAY_LIMIT)
-        cut = cut if cut > 0 else SAY_LIMIT
-        yield rest[:cut]
-        rest = rest[cut:].strip()
-    if rest:
-        yield rest
-
-
-def _with_information(twiml: str, info: str, voice: str) -> str:
-    """`twiml` preceded by the welcome, the emergency number and the information of the
-    moment (an overflowing line still tells callers what the préfecture says)."""
-    root = ET.fromstring(twiml)  # noqa: S314 - built here by twilio's own classes
-    texts = [WELCOME, EMERGENCY]
-    if info.strip():
-        texts += [INFO_INTRO, *_pieces(info)]
-    for index, text in enumerate(texts):
-        say = ET.Element("Say", {"language": LANGUAGE, "voice": voice})
-        say.text = text
-        root.insert(index, say)
-    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
 
 
 # --- calls in progress -------------------------------------------------------------------------
@@ -235,15 +199,8 @@ class CipWebhooks(TwilioWebhooks):
         if isinstance(params, Response):
             return params
         text = self.announcement() if self.announcement is not None else None
-        response = VoiceResponse()
-        for piece in _pieces(text or ""):
-            response.say(piece, voice=self.tts_voice, language=LANGUAGE)
-        if self.forward_to:
-            response.dial(self.forward_to)
-        else:
-            response.say(STANDARD_UNAVAILABLE, voice=self.tts_voice, language=LANGUAGE)
-            response.hangup()
-        return Response(str(response), media_type=XML)
+        twiml = switchboard_twiml(text, self.forward_to, voice=self.tts_voice)
+        return Response(twiml, media_type=XML)
 
     # --- caller's side ---------------------------------------------------------------------
 
@@ -277,7 +234,7 @@ class CipWebhooks(TwilioWebhooks):
             overflow = overflow_twiml(
                 self.urls.voicemail, max_length_s=self.hotline.voicemail_max_s, voice=self.tts_voice
             )
-            return Response(_with_information(overflow, info, self.tts_voice), media_type=XML)
+            return Response(with_information(overflow, info, voice=self.tts_voice), media_type=XML)
         track.in_queue = track.route == CallRoute.ENQUEUE
         twiml = greeting_twiml(
             info,
@@ -374,10 +331,7 @@ class CipWebhooks(TwilioWebhooks):
             None,
         )
         if crisis is None:
-            closed = VoiceResponse()
-            closed.say(NO_AGENT, voice=self.tts_voice, language=LANGUAGE)
-            closed.hangup()
-            return Response(str(closed), media_type=XML)
+            return Response(no_agent_twiml(voice=self.tts_voice), media_type=XML)
         agent_id = _agent_id(crisis, sides)
         sid = params.get("CallSid", "")
         if sid:
