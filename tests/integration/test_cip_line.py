@@ -18,7 +18,8 @@ from channels.twilio_hotline import HotlineSettings, OpeningHours
 from contacts.model import Role
 from crisis.bootstrap import App
 from crisis.model import Actor, Authority, Interface
-from crisis.web.cip import CipLineState, cip_router, queue_name
+from crisis.web.providers.cip_calls import CipLineState, queue_name
+from crisis.web.providers.cip_line import cip_router
 from tests.integration.helpers import activate, journal, of_type
 
 TOKEN = "jeton-de-test-pas-un-secret"

@@ -1,0 +1,1 @@
+"""The provider edges of the web: the CIP's numéro unique and the switchboard's line."""
