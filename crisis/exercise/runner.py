@@ -31,7 +31,6 @@ from contacts.model import TrainingRecord
 from crisis import compliance
 from crisis.bootstrap import App, build
 from crisis.clock import PausableClock, SystemClock
-from crisis.demo import demo_settings
 from crisis.engine import Refused
 from crisis.exercise.callers import CallerSimulator
 from crisis.exercise.control import RunControl, RunStatus
@@ -42,6 +41,7 @@ from crisis.exercise.media import (
     simulated_answers,
     stimuli_from_journal,
 )
+from crisis.exercise.presets import crisis_command, exercise_settings
 from crisis.exercise.scenario import Scenario, load_scenario
 from crisis.model import (
     Actor,
@@ -77,15 +77,6 @@ class ExerciseResult:
     crisis_id: str
     reports: list[Path] = field(default_factory=list)
     trained: int = 0
-
-
-def exercise_settings(data_dir: Path, seed: int, base: Settings | None = None) -> Settings:
-    """The exercise's own database in `data_dir`, its directory read from that database, and
-    simulated people who answer (some of them, late or never: the same seed, the same run)."""
-    settings = demo_settings(data_dir, seed, base)
-    return settings.model_copy(
-        update={"directory": settings.directory.model_copy(update={"source": "database"})}
-    )
 
 
 def _seed_directory(app: App, now: datetime) -> None:
@@ -450,8 +441,7 @@ def _pause_on_enter(clock: object, console: Console) -> Callable[[], None] | Non
 def _conclude(
     app: App, crisis_id: str, result: ExerciseResult, console: Console, config: Path | None
 ) -> None:
-    from crisis.cli import render_verdicts
-    from crisis.demo import reach_table
+    from crisis.cli.views import reach_table, render_verdicts
 
     now = app.clock.now()
     with app.store.transaction() as tx:
@@ -477,8 +467,6 @@ def _journal_command(settings: Settings, config: Path | None) -> Callable[..., s
     """The exact `crisis ...` command line reading the exercise's own database: with the
     user's configuration (`config`) the database is given by CRISIS_DATABASE_URL; without, a
     small configuration file naming it is written beside it (like `crisis demo`)."""
-    from crisis.demo import _crisis_command
-
     url = f"sqlite:///{(settings.data_dir / 'crisis.db').resolve()}"
     if config is None:
         written = settings.data_dir / "exercice.toml"
@@ -488,7 +476,7 @@ def _journal_command(settings: Settings, config: Path | None) -> Callable[..., s
         prefix = f"CRISIS_DATABASE_URL={shlex.quote(url)} "
 
     def command(*args: str) -> str:
-        words = [_crisis_command(), *args, "--config", str(config)]
+        words = [crisis_command(), *args, "--config", str(config)]
         return prefix + " ".join(shlex.quote(w) for w in words)
 
     return command

@@ -15,7 +15,7 @@ from channels.base import ChannelName
 from channels.simulated import SimulatedChannel
 from crisis.bootstrap import App, build
 from crisis.cli import render_cell
-from crisis.cli_common import console
+from crisis.cli.common import console
 from crisis.model import AcknowledgementReceived
 from crisis.settings import Settings, SettingsError, WebSettings
 from crisis.web import create_app

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from crisis.cli_french import french_message
+from crisis.cli.french import french_message
 
 CRISIS = [sys.executable, "-m", "crisis"]
 ENGLISH = ("Missing", "Error", "Usage", "Try '", "Invalid value", "No such", "Show this message")

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
 from contacts.model import Directory
-from crisis import cli_contacts
 from crisis.cli import app
+from crisis.cli import contacts as cli_contacts
 from crisis.store import Store
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
@@ -224,7 +224,7 @@ async def test_erase_scrubs_closed_crises_and_waits_for_open_ones(
     closed, erasure also removes their name and addresses from its frozen roster and outbox,
     while the journal (ids only) still verifies."""
     from crisis.bootstrap import build
-    from crisis.cli_common import load
+    from crisis.cli.common import load
     from crisis.clock import FakeClock
     from crisis.journal import verify
     from crisis.model import Actor, Interface, OutboxState

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from crisis.demo import run_demo
+from crisis.cli.demo import run_demo
 from crisis.exercise.runner import run_exercise
 from crisis.exercise.scenario import LIBRARY
 from crisis.owned_dir import MARKER

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from crisis.bootstrap import App, build
 from crisis.cli import app as cli
-from crisis.cli_exercise import parse_lessons
+from crisis.cli.report import parse_lessons
 from crisis.model import (
     Actor,
     Authority,

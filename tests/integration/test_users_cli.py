@@ -11,7 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from crisis.accounts import WebRole, hash_token, verify_password
-from crisis.cli_users import users_app
+from crisis.cli.users import users_app
 from crisis.store import Store
 
 PASSWORD = "phrase de passe du COD"

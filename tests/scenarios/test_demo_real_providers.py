@@ -33,7 +33,7 @@ from channels.app import verify_signature
 from channels.base import ChannelName
 from channels.cap import validate_cap
 from channels.email import message_id_for
-from crisis.demo import DEMO_CIP_NUMBER
+from crisis.exercise.presets import DEMO_CIP_NUMBER
 from crisis.journal import verify
 from crisis.model import OutboxItem, OutboxState
 from crisis.store import Store

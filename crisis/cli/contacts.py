@@ -24,7 +24,7 @@ from contacts.model import Contact, Directory, Role
 from contacts.phone import mask
 from contacts.training import trained_ids
 from crisis.bootstrap import build_directory
-from crisis.cli_common import ConfigOption, console, fail, load
+from crisis.cli.common import ConfigOption, console, fail, load
 from crisis.clock import SystemClock
 from crisis.directory_admin import STATUS_LABELS, ImportKind, mask_email, run_import
 from crisis.settings import Settings

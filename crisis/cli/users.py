@@ -23,7 +23,7 @@ from crisis.accounts import (
     totp_by_default,
     totp_uri,
 )
-from crisis.cli_common import ConfigOption, console, fail, load
+from crisis.cli.common import ConfigOption, console, fail, load
 from crisis.clock import SystemClock
 from crisis.store import Store
 from crisis.store.accounts import AccountExists, UnknownAccount

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,60 +11,27 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from channels.base import ChannelName
 from crisis import compliance
 from crisis.bootstrap import App, build
+from crisis.cli.views import reach_table, render_verdicts
 from crisis.clock import AcceleratedClock
+from crisis.exercise.presets import (
+    CIP_ORDER_AFTER,
+    DEMO_CIP_NUMBER,
+    DEMO_EPCI,
+    DEMO_SEED,
+    DIRCAB,
+    PREFET,
+    crisis_command,
+    demo_settings,
+)
 from crisis.journal import verify
 from crisis.model import Actor, Authority, ComplianceCheckpoint, Interface, StepStatus
 from crisis.owned_dir import check_dir, fresh_dir, protected_dirs
 from crisis.runtime import Claim, claim, lock_database, serve
 from crisis.service import ActivationRequest
-from crisis.settings import (
-    ChannelSettings,
-    DatabaseSettings,
-    Settings,
-    SimulationSettings,
-    load_settings,
-)
+from crisis.settings import Settings, load_settings
 from playbooks.model import EventKind
-
-DEMO_EPCI = "244200770"  # Saint-Étienne Métropole: the Furan and the Gier
-DEMO_SEED = 1  # who answers and when: the same seed replays the same demo
-DIRCAB = Actor(name="Directeur de cabinet (démo)", interface=Interface.CLI)
-PREFET = Actor(name="Préfet (démo)", interface=Interface.CLI)
-DEMO_CIP_NUMBER = "+33465714242"  # ARCEP fiction block 04 65 71
-CIP_ORDER_AFTER = timedelta(minutes=32)  # after the playbook's proposal at T0+30
-
-
-def demo_settings(data_dir: Path, seed: int = DEMO_SEED, base: Settings | None = None) -> Settings:
-    """Simulated channels where some people answer, some never do.
-
-    With `base` (the user's configuration), channels configured with a real provider keep it,
-    with the provider sections: the demo then runs through the real client libraries (Twilio,
-    X, SMTP...), for instance against the test mocks. The database is always the demo's own.
-    """
-    base = base or Settings()
-    voice = SimulationSettings(latency_ms=300, ack_rate=0.6, ack_delay_s=(60, 900), seed=seed)
-    sms = SimulationSettings(latency_ms=150, ack_rate=0.25, ack_delay_s=(120, 1200), seed=seed)
-    quiet = SimulationSettings(latency_ms=200)
-    channels = {
-        name: cfg
-        if cfg.provider != "simulated"
-        else ChannelSettings(
-            rate_per_second=cfg.rate_per_second,
-            concurrency=cfg.concurrency,
-            simulation={ChannelName.VOICE: voice, ChannelName.SMS: sms}.get(name, quiet),
-        )
-        for name, cfg in base.channels.items()
-    }
-    return base.model_copy(
-        update={
-            "database": DatabaseSettings(url=f"sqlite:///{data_dir / 'crisis.db'}"),
-            "data_dir": data_dir,
-            "channels": channels,
-        }
-    )
 
 
 def run_demo(
@@ -200,51 +165,7 @@ def _screen(app: App, crisis_id: str, t0: datetime) -> Group:
     return Group(head, table, sent)
 
 
-_REACH_LABELS = {
-    "joint": "[green]jointe[/green]",
-    "non_joint": "[red]non jointe[/red]",
-    "en_cours": "[yellow]en cours[/yellow]",
-    "injoignable": "[red]aucun élu joignable[/red]",
-}
-
-
-def reach_table(
-    reach: Sequence[compliance.CommuneReach], names: Mapping[str, str], t0: datetime
-) -> Table:
-    """Each commune: reached by whom and when, or not reached after how many attempts."""
-    table = Table(title="Communes (48.1)")
-    for column in ("commune", "état", "joint par", "à", "tentatives"):
-        table.add_column(column)
-    for r in reach:
-        when = ""
-        if r.at is not None:
-            minutes = (r.at - t0).total_seconds() / 60
-            when = f"T0+{int(minutes)} min"
-        who = f"{r.role.label} ({r.contact_id})" if r.role and r.contact_id else ""
-        table.add_row(
-            f"{names.get(r.code_insee, r.code_insee)} ({r.code_insee})",
-            _REACH_LABELS[r.status],
-            who,
-            when,
-            str(r.attempts),
-        )
-    return table
-
-
-def _crisis_command() -> str:
-    """How the user can call `crisis` from their shell (the venv may not be on their PATH)."""
-    if shutil.which("crisis") == str(Path(sys.executable).parent / "crisis"):
-        beside = Path(sys.executable).parent / "crisis"
-        try:
-            return str(beside.relative_to(Path.cwd()))
-        except ValueError:
-            return str(beside)
-    return "crisis"
-
-
 def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int:
-    from crisis.cli import render_verdicts
-
     now = app.clock.now()
     with app.store.transaction() as tx:
         entries = tx.journal(crisis_id)
@@ -277,7 +198,7 @@ def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int
         f"Main courante : {len(entries)} entrées, "
         + ("[green]chaînage intègre[/green]" if not problems else "[red]ALTÉRÉE[/red]")
     )
-    command = _crisis_command()
+    command = crisis_command()
     console.print(f"Pour la relire : {command} journal {crisis_id} --config {config}")
     console.print(f"Pour vérifier son chaînage : {command} journal verify --config {config}")
     return 1 if problems or not final else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -14,11 +14,11 @@ from typer.core import TyperGroup
 
 from contacts.cog import CogError
 from crisis import inputs
-from crisis.model import Authority
+from crisis.bootstrap import App, build, config_problems
+from crisis.model import Actor, Authority, Interface
 from crisis.settings import Settings, SettingsError, load_settings
-
-if TYPE_CHECKING:
-    from crisis.bootstrap import App
+from crisis.store.database import StoreRefused, StoreUnavailable
+from playbooks.loader import PlaybookError, PlaybookErrors
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -52,8 +52,6 @@ def settings_failed(exc: SettingsError) -> typer.Exit:
 def load(config: Path | None) -> Settings:
     """The settings of `config` (or CRISIS_CONFIG) and the environment, or exit 2 saying why;
     the files and folders they name are checked before any command writes anything."""
-    from crisis.bootstrap import config_problems
-
     try:
         settings = load_settings(config, os.environ)
     except SettingsError as exc:
@@ -67,9 +65,6 @@ def load(config: Path | None) -> Settings:
 
 def open_app(config: Path | None, *, send: bool = False) -> App:
     """The orchestrator; with `send`, its channels too (credentials from the environment)."""
-    from crisis.bootstrap import build
-    from playbooks.loader import PlaybookErrors
-
     try:
         return build(load(config), env=os.environ, send=send)
     except PlaybookErrors as exc:
@@ -82,9 +77,6 @@ def open_app(config: Path | None, *, send: bool = False) -> App:
 def open_app_sending(config: Path | None, consequence: str) -> App:
     """The orchestrator with its channels, for a command whose side effects need them; when a
     channel cannot be built, the orchestrator alone, saying what will not happen (French)."""
-    from crisis.bootstrap import build
-    from playbooks.loader import PlaybookErrors
-
     settings = load(config)
     try:
         return build(settings, env=os.environ, send=True)
@@ -110,9 +102,6 @@ class CommandGroup(TyperGroup):
     or its database become one French message and exit code 2, never a traceback."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
-        from crisis.store.database import StoreRefused, StoreUnavailable
-        from playbooks.loader import PlaybookError, PlaybookErrors
-
         try:
             return super().invoke(ctx)
         except SettingsError as exc:
@@ -142,3 +131,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Say a French error; the exit to raise."""
     err.print(f"[red]Erreur :[/red] {escape(message)}")
     return typer.Exit(code)
+
+
+def cli_actor(name: str) -> Actor:
+    """Someone acting from the command line."""
+    return Actor(name=name, interface=Interface.CLI)

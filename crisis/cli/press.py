@@ -1,0 +1,117 @@
+"""`crisis media ...`: the press requests' queue, first answers and assignments (49.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crisis.cli.common import ByOption, ConfigOption, cli_actor, console, fail, open_app
+from crisis.engine import Refused
+from crisis.model import MediaRequestAnswered, MediaRequestAssigned, MediaRequestReceived
+from crisis.store.repository import CrisisNotFound
+
+media_app = typer.Typer(help="Sollicitations presse : file, réponses, attributions (49.2).")
+
+
+@media_app.command("list")
+def media_list(
+    crisis_id: str,
+    all_requests: Annotated[
+        bool, typer.Option("--all", "--toutes", help="Aussi les sollicitations déjà traitées.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """La file des sollicitations presse : en attente d'abord, avec leur ancienneté."""
+    application = open_app(config)
+    tz = ZoneInfo(application.settings.prefecture.timezone)
+    try:
+        with application.store.transaction() as tx:
+            tx.crisis(crisis_id)
+            entries = tx.journal(
+                crisis_id,
+                types=["MediaRequestReceived", "MediaRequestAssigned", "MediaRequestAnswered"],
+            )
+    except CrisisNotFound as exc:
+        raise fail(str(exc)) from None
+    finally:
+        application.close()
+    now = application.clock.now()
+    answered = {e.fact.request_id: e for e in entries if isinstance(e.fact, MediaRequestAnswered)}
+    assigned = {
+        e.fact.request_id: e.fact.assignee
+        for e in entries
+        if isinstance(e.fact, MediaRequestAssigned)
+    }
+    table = Table(title="Sollicitations presse")
+    for column in ("réf.", "reçue", "type", "média", "question", "confiée à", "état"):
+        table.add_column(column)
+    shown = 0
+    for entry in entries:
+        fact = entry.fact
+        if not isinstance(fact, MediaRequestReceived):
+            continue
+        done = answered.get(fact.request_id)
+        if done is not None and not all_requests:
+            continue
+        if done is None:
+            waited = int((now - entry.at).total_seconds() // 60)
+            state = f"[yellow]en attente depuis {waited} min[/yellow]"
+        else:
+            state = f"répondu en {int((done.at - entry.at).total_seconds() // 60)} min"
+        table.add_row(
+            fact.request_id,
+            f"{entry.at.astimezone(tz):%H:%M}",
+            fact.kind,
+            escape(f"{fact.outlet} — {fact.journalist}"),
+            escape(fact.question),
+            escape(assigned.get(fact.request_id, "")),
+            state,
+        )
+        shown += 1
+    if shown:
+        console.print(table)
+    else:
+        console.print("Aucune sollicitation presse en attente.")
+
+
+def _media(config: Path | None, crisis_id: str, request_id: str, by: str, **kwargs: str) -> None:
+    application = open_app(config)
+    try:
+        application.orchestrator.media_follow_up(crisis_id, request_id, cli_actor(by), **kwargs)
+    except (Refused, CrisisNotFound) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        application.close()
+
+
+@media_app.command("answer")
+def media_answer(
+    crisis_id: str,
+    request_id: str,
+    by: ByOption,
+    answer: Annotated[
+        str, typer.Option("--answer", "--reponse", help="Ce qui a été répondu.")
+    ] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Enregistrer la première réponse à une sollicitation (le délai de réponse est mesuré)."""
+    _media(config, crisis_id, request_id, by, answer=answer)
+    console.print(f"Première réponse enregistrée pour {request_id}.")
+
+
+@media_app.command("assign")
+def media_assign(
+    crisis_id: str,
+    request_id: str,
+    assignee: Annotated[str, typer.Argument(help="À qui la confier (nom ou identifiant).")],
+    by: ByOption,
+    config: ConfigOption = None,
+) -> None:
+    """Confier une sollicitation à un membre de la cellule."""
+    _media(config, crisis_id, request_id, by, assignee=assignee)
+    console.print(f"Sollicitation {request_id} confiée à {escape(assignee)}.")
