@@ -36,6 +36,7 @@ PURE_CHANNEL_HELPERS = {
     "channels.ack_link",  # the signed acknowledgement links, checked by their page (web/)
     "channels.twilio_hotline",  # the CIP line's TwiML and queue decision (web/)
     "channels.publication",  # the length of a post as X counts it (drafts, previews)
+    "channels.twilio_twiml",  # the switchboard's and the CIP line's TwiML (web/)
 }
 
 
