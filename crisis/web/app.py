@@ -1,4 +1,5 @@
-"""The web application (provider webhooks; the dashboard joins later) and its uvicorn server."""
+"""The web application: provider webhooks, the API, acknowledgement links, the CIP line and
+the dashboard, every router included here (the one page registry); and its uvicorn server."""
 
 from __future__ import annotations
 
@@ -11,16 +12,22 @@ from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from channels.ack_link import AckLinkSigner
 from channels.twilio_hotline import HotlineSettings
 from crisis.bootstrap import App
+from crisis.web.access import STATIC_DIR, disabled_router
 from crisis.web.ack_links import ack_link_router
 from crisis.web.api import mount_api
 from crisis.web.cip import cip_router
 from crisis.web.errors import install_french_errors
 from crisis.web.limits import BodyLimit
-from crisis.web.pages import mount_pages
+from crisis.web.pages import pages_router
+from crisis.web.pages_contacts import contacts_router
+from crisis.web.pages_exercises import exercises_router
+from crisis.web.pages_reports import reports_router
+from crisis.web.session import SessionCodec, is_local_http
 from crisis.web.webhooks import webhook_router
 
 log = logging.getLogger(__name__)
@@ -70,6 +77,22 @@ def create_app(
             )
         )
     return web
+
+
+def mount_pages(web: FastAPI, app: App, ack_signer: AckLinkSigner | None) -> None:
+    """Add the dashboard (pages, static files) to `web`.
+
+    The session key is derived from the secret of CRISIS_WEB_SECRET (the acknowledgement links'
+    signer, built when `web.public_base_url` and the variable are set). Without it the pages
+    answer 503 with a French explanation; the API and the webhooks are not affected.
+    """
+    web.mount("/statique", StaticFiles(directory=STATIC_DIR), name="statique")
+    if ack_signer is None:
+        web.include_router(disabled_router())
+        return
+    codec = SessionCodec(ack_signer.secret, secure=not is_local_http(ack_signer.base_url))
+    for router in (pages_router, reports_router, contacts_router, exercises_router):
+        web.include_router(router(app, codec))  # the one page registry
 
 
 class _Server(uvicorn.Server):

@@ -10,22 +10,16 @@ courante moves (server-sent events, crisis/web/live.py).
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import FormData
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from channels.ack_link import AckLinkSigner
 from channels.base import ChannelName
 from channels.publication import weighted_length
 from channels.sms_text import count_segments, describe_segments
@@ -55,7 +49,6 @@ from crisis.activation import (
     T0TooOld,
 )
 from crisis.bootstrap import App
-from crisis.clock import SystemClock
 from crisis.engine import (
     X_LIMIT,
     InvalidStimulus,
@@ -80,18 +73,25 @@ from crisis.model import (
     StepState,
     StepStatus,
 )
-from crisis.rendering import RenderError, render_message, render_page
+from crisis.rendering import RenderError, render_message
 from crisis.service import ActivationRequest
 from crisis.store.repository import CrisisNotFound
 from crisis.timefmt import elapsed_label, local_label
+from crisis.web.access import (
+    LOGIN_PATH,
+    WALL,
+    PageAccess,
+    Visitor,
+    guarded,
+    page_response,
+    text_form,
+)
 from crisis.web.live import journal_head, sse_stream
-from crisis.web.session import Session, SessionCodec, is_local_http
+from crisis.web.session import Session, SessionCodec
 from playbooks.model import Approval, EventKind, PlannedStep, Section
 
-__all__ = ["FRAGMENTS", "PageAccess", "guarded", "mount_pages", "pages_router"]
+__all__ = ["FRAGMENTS", "pages_router"]
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-LOGIN_PATH = "/connexion"
 JOURNAL_SHOWN = 50
 FRAGMENTS = (
     "conformite",
@@ -150,202 +150,6 @@ PLACEHOLDERS = {  # what a drafted text may read (crisis.engine.message_context)
     "t0_cip_local": ("{{ t0_cip_local }}", "heure d'activation de la CIP"),
     "crisis": ("{{ crisis.synergi_ref }}", "référence SYNERGI de l'événement"),
 }
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-    "base-uri 'none'; object-src 'none'"
-)
-_WALL = SystemClock()  # exercises run on their own clock and report in wall time
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": _CSP,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-class _Denied(Exception):
-    """A request refused before its action: the response to send instead."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("refusé")
-        self.response = response
-
-
-@dataclass(frozen=True)
-class _Visitor:
-    """Who is asking: their session and, when logged in, their account."""
-
-    session: Session
-    user: WebUser | None
-    fresh: bool  # the session was just created: its cookie must be set
-
-
-def mount_pages(web: FastAPI, app: App, ack_signer: AckLinkSigner | None) -> None:
-    """Add the dashboard (pages, static files) to `web`.
-
-    The session key is derived from the secret of CRISIS_WEB_SECRET (the acknowledgement links'
-    signer, built when `web.public_base_url` and the variable are set). Without it the pages
-    answer 503 with a French explanation; the API and the webhooks are not affected.
-    """
-    web.mount("/statique", StaticFiles(directory=STATIC_DIR), name="statique")
-    if ack_signer is None:
-        web.include_router(_disabled_router())
-        return
-    codec = SessionCodec(ack_signer.secret, secure=not is_local_http(ack_signer.base_url))
-    web.include_router(pages_router(app, codec))
-
-
-def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a _Denied raised by the checks into its response."""
-
-    @functools.wraps(handler)
-    async def run(*args: Any, **kwargs: Any) -> Response:
-        try:
-            result: Response = await handler(*args, **kwargs)
-        except _Denied as denied:
-            return denied.response
-        return result
-
-    return run
-
-
-def _disabled_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    message = (
-        "Tableau de bord indisponible : renseignez « web.public_base_url » et la variable "
-        "d'environnement CRISIS_WEB_SECRET (32 caractères au moins) pour signer les sessions."
-    )
-
-    @router.api_route("/", methods=["GET", "POST"])
-    @router.api_route(LOGIN_PATH, methods=["GET", "POST"])
-    @router.api_route("/crises", methods=["GET", "POST"])
-    @router.api_route("/crises/{rest:path}", methods=["GET", "POST"])
-    @router.api_route("/rapports", methods=["GET", "POST"])
-    @router.api_route("/rapports/{rest:path}", methods=["GET", "POST"])
-    @router.api_route("/annuaire", methods=["GET", "POST"])
-    @router.api_route("/annuaire/{rest:path}", methods=["GET", "POST"])
-    @router.api_route("/exercices", methods=["GET", "POST"])
-    @router.api_route("/exercices/{rest:path}", methods=["GET", "POST"])
-    async def disabled(request: Request) -> Response:
-        return _page("erreur.html", {"title": "Indisponible", "message": message}, 503)
-
-    return router
-
-
-def _page(name: str, context: Mapping[str, Any], status: int = 200) -> HTMLResponse:
-    base: dict[str, Any] = {
-        "title": "Orchestrateur de crise",
-        "prefecture": "",
-        "user": None,
-        "csrf": "",
-        "can": {},
-        "exercise": False,
-    }
-    return HTMLResponse(
-        render_page(name, {**base, **context}), status_code=status, headers=_SECURITY_HEADERS
-    )
-
-
-class PageAccess:
-    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages.py)."""
-
-    def __init__(self, app: App, codec: SessionCodec) -> None:
-        self.app = app
-        self.codec = codec
-
-    def visitor(self, request: Request) -> _Visitor:
-        """The session (new if absent or invalid) and its account when logged in and valid:
-        a reset, role change, disabled account or logout ends the session."""
-        now = self.app.clock.now()
-        session = self.codec.decode(request.cookies.get(self.codec.cookie_name), now)
-        if session is None:
-            return _Visitor(Session.anonymous(now), None, fresh=True)
-        if session.login is None:
-            return _Visitor(session, None, fresh=False)
-        with self.app.store.transaction() as tx:
-            user = tx.user(session.login)
-            revoked = tx.session_revoked(session.sid)
-        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp or revoked:
-            return _Visitor(Session.anonymous(now), None, fresh=True)
-        return _Visitor(session, user, fresh=False)
-
-    def with_cookie(self, response: Response, session: Session) -> Response:
-        """The response, carrying this session's cookie."""
-        response.set_cookie(
-            self.codec.cookie_name,
-            self.codec.encode(session),
-            httponly=True,
-            secure=self.codec.secure,
-            samesite="strict",
-            path="/",
-        )
-        return response
-
-    def respond(self, who: _Visitor, response: Response) -> Response:
-        """The response, with the session's cookie when the session is new."""
-        return self.with_cookie(response, who.session) if who.fresh else response
-
-    def common(self, who: _Visitor) -> dict[str, Any]:
-        """What every page's base template needs."""
-        user = who.user
-        return {
-            "user": user,
-            "csrf": who.session.csrf,
-            "prefecture": self.app.settings.prefecture.name,
-            "can": {a.value: user is not None and can(user.role, a) for a in Action},
-        }
-
-    def page(
-        self, who: _Visitor, name: str, context: dict[str, Any], status: int = 200
-    ) -> Response:
-        """A dashboard page (security headers set) for this visitor."""
-        return self.respond(who, _page(name, {**self.common(who), **context}, status))
-
-    def error(self, who: _Visitor, title: str, message: str, status: int) -> Response:
-        """The French error page."""
-        return self.page(who, "erreur.html", {"title": title, "message": message}, status)
-
-    def forbidden(self, who: _Visitor, message: str) -> _Denied:
-        """A 403 with a French page."""
-        return _Denied(self.error(who, "Accès refusé", message, 403))
-
-    def reader(self, request: Request, *, fragment: bool = False) -> tuple[_Visitor, WebUser]:
-        """The logged-in account allowed to read, else the login page (401 for the page's
-        script, `fragment`), or 403."""
-        who = self.visitor(request)
-        if who.user is None:
-            if fragment:
-                raise _Denied(Response("session expirée", status_code=401))
-            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
-        if not can(who.user.role, Action.READ):
-            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de consulter")
-        return who, who.user
-
-    async def poster(
-        self, request: Request, allowed: Callable[[WebUser], bool], what: str
-    ) -> tuple[_Visitor, WebUser, FormData]:
-        """A POST (urlencoded or multipart): logged in, CSRF token right, then `allowed`.
-
-        `what` completes « le rôle … ne permet pas de … » in the refusal.
-        """
-        who = self.visitor(request)
-        try:
-            form = await request.form()
-        except (ValueError, KeyError, AssertionError):
-            form = FormData()
-        if who.user is None:
-            raise _Denied(self.respond(who, RedirectResponse(LOGIN_PATH, status_code=303)))
-        token = form.get("csrf")
-        if not who.session.csrf_ok(token if isinstance(token, str) else None):
-            raise self.forbidden(
-                who,
-                "jeton de formulaire absent ou invalide : rechargez la page puis recommencez",
-            )
-        if not allowed(who.user):
-            raise self.forbidden(who, f"le rôle {who.user.role.label} ne permet pas de {what}")
-        return who, who.user, form
 
 
 def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (one closure per route)
@@ -359,7 +163,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
     visitor, respond, common = access.visitor, access.respond, access.common
     with_cookie, forbidden, reader = access.with_cookie, access.forbidden, access.reader
 
-    async def acting(request: Request, action: Action) -> tuple[_Visitor, WebUser, dict[str, str]]:
+    async def acting(request: Request, action: Action) -> tuple[Visitor, WebUser, dict[str, str]]:
         """A POST: logged in (else to the login page), CSRF token right, role allowed; the
         form's text fields."""
         who, user, form = await access.poster(request, lambda u: can(u.role, action), action.label)
@@ -369,15 +173,15 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         with store.transaction() as tx:
             return tx.crisis(crisis_id), tx.steps(crisis_id), tx.journal(crisis_id)
 
-    def not_found(who: _Visitor, crisis_id: str) -> Response:
+    def not_found(who: Visitor, crisis_id: str) -> Response:
         context = {
             **common(who),
             "title": "Événement inconnu",
             "message": f"aucun événement « {crisis_id} »",
         }
-        return _page("erreur.html", context, 404)
+        return page_response("erreur.html", context, 404)
 
-    def board_context(who: _Visitor, crisis_id: str, reach_filter: str) -> dict[str, Any] | None:
+    def board_context(who: Visitor, crisis_id: str, reach_filter: str) -> dict[str, Any] | None:
         try:
             crisis, steps, entries = load(crisis_id)
         except CrisisNotFound:
@@ -389,7 +193,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         }
 
     def board(
-        who: _Visitor,
+        who: Visitor,
         crisis_id: str,
         reach_filter: str = "",
         *,
@@ -401,7 +205,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         if context is None:
             return not_found(who, crisis_id)
         context.update(error=error, done=DONE_MESSAGES.get(done, ""))
-        return respond(who, _page("crise.html", context, status))
+        return respond(who, page_response("crise.html", context, status))
 
     def back(crisis_id: str, done: str) -> Response:
         return RedirectResponse(f"/crises/{crisis_id}?{urlencode({'fait': done})}", status_code=303)
@@ -419,7 +223,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             return RedirectResponse("/crises", status_code=303)
         return respond(
             who,
-            _page(
+            page_response(
                 "connexion.html", {**common(who), "title": "Connexion", "error": "", "login": ""}
             ),
         )
@@ -427,7 +231,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
     @router.post(LOGIN_PATH)
     async def login(request: Request) -> Response:
         who = visitor(request)
-        form = await _form(request)
+        form = await text_form(request)
         raw_login = form.get("login", "")
 
         def again(message: str, status: int) -> Response:
@@ -437,12 +241,12 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
                 "error": message,
                 "login": raw_login[:64],
             }
-            return respond(who, _page("connexion.html", context, status))
+            return respond(who, page_response("connexion.html", context, status))
 
         if who.fresh or not who.session.csrf_ok(form.get("csrf")):
             return respond(
                 who,
-                _page(
+                page_response(
                     "erreur.html",
                     {
                         **common(who),
@@ -492,7 +296,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
 
     # --- crises --------------------------------------------------------------------------
 
-    def crises_context(who: _Visitor) -> dict[str, Any]:
+    def crises_context(who: Visitor) -> dict[str, Any]:
         with store.transaction() as tx:
             crises = [tx.crisis(i) for i in tx.crisis_ids(open_only=False)]
         now = clock.now()
@@ -510,7 +314,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         ]
         runs = [
             {"id": r.run_id, "title": r.title, "status": r.status.value, "speed": f"{r.speed:g}"}
-            for r in list_runs(app.settings.data_dir / "exercices", _WALL.now())
+            for r in list_runs(app.settings.data_dir / "exercices", WALL.now())
             if r.status.live
         ]
         return {
@@ -536,7 +340,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
     @guarded
     async def crises(request: Request) -> Response:
         who, _user = reader(request)
-        return respond(who, _page("crises.html", crises_context(who)))
+        return respond(who, page_response("crises.html", crises_context(who)))
 
     @router.post("/crises/activation")
     @guarded
@@ -556,7 +360,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
 
         def refuse(message: str) -> Response:
             context["error"] = message
-            return respond(who, _page("crises.html", context, 422))
+            return respond(who, page_response("crises.html", context, 422))
 
         try:
             kind = EventKind(given["kind"])
@@ -590,7 +394,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             "existing": "",
         }
         if form.get("confirm") != "1":
-            return respond(who, _page("confirmation.html", confirm))
+            return respond(who, page_response("confirmation.html", confirm))
         confirmation = (
             Confirmation(
                 authority=authority,
@@ -616,10 +420,10 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             activation = orchestrator.activate(request_)
         except ActivationConflict as exc:
             confirm.update(error=str(exc), needs="other_event", existing=exc.existing_id)
-            return respond(who, _page("confirmation.html", confirm, 409))
+            return respond(who, page_response("confirmation.html", confirm, 409))
         except T0TooOld as exc:
             confirm.update(error=str(exc), needs="old_t0")
-            return respond(who, _page("confirmation.html", confirm, 422))
+            return respond(who, page_response("confirmation.html", confirm, 422))
         except ActivationError as exc:
             return refuse(str(exc))
         done = "" if activation.created else "?fait=deja"
@@ -647,7 +451,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         context = board_context(who, crisis_id, request.query_params.get("statut", ""))
         if context is None:
             return Response("événement inconnu", status_code=404)
-        return _page(f"fragments/{name}.html", context)
+        return page_response(f"fragments/{name}.html", context)
 
     @router.get("/crises/{crisis_id}/flux")
     @guarded
@@ -776,7 +580,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         )
 
     def drafting(
-        who: _Visitor,
+        who: Visitor,
         crisis_id: str,
         step_id: str,
         texts: DraftTexts | None = None,
@@ -797,7 +601,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
         if context["refusal"] and texts is None:
             return access.error(who, "Rédaction impossible", context["refusal"], 409)
         context.update(error=error)
-        return respond(who, _page("redaction.html", {**common(who), **context}, status))
+        return respond(who, page_response("redaction.html", {**common(who), **context}, status))
 
     @router.get("/crises/{crisis_id}/redaction/{step_id}")
     @guarded
@@ -820,7 +624,7 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             return drafting(who, crisis_id, step_id, texts, error=str(exc), status=422)
         return back(crisis_id, "redaction")
 
-    def act(who: _Visitor, crisis_id: str, done: str, action: Callable[[], None]) -> Response:
+    def act(who: Visitor, crisis_id: str, done: str, action: Callable[[], None]) -> Response:
         try:
             action()
         except CrisisNotFound:
@@ -831,22 +635,10 @@ def pages_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (
             return board(who, crisis_id, error=str(exc), status=409)
         return back(crisis_id, done)
 
-    from crisis.web.pages_reports import extra_pages_router  # /rapports, /annuaire (a cycle)
-
-    router.include_router(extra_pages_router(app, codec))
     return router
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """The urlencoded form's text fields (files ignored)."""
-    try:
-        data = await request.form()
-    except (ValueError, KeyError, AssertionError):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
 def _authenticate(

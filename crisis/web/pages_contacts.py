@@ -31,7 +31,7 @@ from crisis.bootstrap import App
 from crisis.directory_admin import STATUS_LABELS, ImportKind, mask_email, run_import, training_rows
 from crisis.model import Authority
 from crisis.store.directory import DirectoryIntegrityError
-from crisis.web.pages import PageAccess, _Visitor, guarded
+from crisis.web.access import PageAccess, Visitor, guarded
 from crisis.web.session import SessionCodec
 
 __all__ = ["CONTACTS_SHOWN", "MAX_UPLOAD_BYTES", "can_import", "contacts_router"]
@@ -68,7 +68,7 @@ def contacts_router(app: App, codec: SessionCodec) -> APIRouter:
     database = settings.directory.source == "database"
 
     def overview(
-        who: _Visitor,
+        who: Visitor,
         commune: str,
         role: str,
         *,

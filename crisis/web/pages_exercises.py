@@ -49,8 +49,7 @@ from crisis.model import (
 from crisis.settings import ChannelSettings, Settings
 from crisis.store.database import Store
 from crisis.store.repository import CrisisNotFound
-from crisis.web.pages import _SECURITY_HEADERS, _WALL, PageAccess, _Visitor, guarded
-from crisis.web.pages_reports import _REPORT_CSP
+from crisis.web.access import REPORT_CSP, SECURITY_HEADERS, WALL, PageAccess, Visitor, guarded
 from crisis.web.session import SessionCodec
 
 __all__ = ["exercises_router", "simulated_settings"]
@@ -154,7 +153,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         }
 
     def overview(
-        who: _Visitor, *, error: str = "", done: str = "", status: int = 200, form: Any = None
+        who: Visitor, *, error: str = "", done: str = "", status: int = 200, form: Any = None
     ) -> Response:
         reap()
         geography = load_extract(app.settings.directory.communes_file)
@@ -171,7 +170,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             }
             for path, s, problem in _scenarios(geography)
         ]
-        runs = [row(s) for s in list_runs(root, _WALL.now())]
+        runs = [row(s) for s in list_runs(root, WALL.now())]
         context = {
             "title": "Exercices",
             "scenarios": scenarios,
@@ -210,7 +209,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             speed = _speed(raw_speed, default=scenario.speed)
         except ValueError as exc:
             return overview(who, error=str(exc), status=422, form=given)
-        live = [r for r in list_runs(root, _WALL.now()) if r.status.live]
+        live = [r for r in list_runs(root, WALL.now()) if r.status.live]
         if len(live) >= MAX_LIVE_RUNS:
             message = (
                 f"déjà {len(live)} exercices en cours sur ce serveur ({MAX_LIVE_RUNS} au plus) : "
@@ -223,7 +222,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             title=scenario.title,
             speed=speed,
             started_by=actor_of(user, Interface.WEB).name,
-            now=_WALL.now(),
+            now=WALL.now(),
             settings=simulated_settings(app.settings),
         )
         processes[state.run_id] = process
@@ -234,10 +233,10 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
             folder = run_folder(root, run_id)
         except ValueError:
             return None
-        state = read_state(folder, _WALL.now())
+        state = read_state(folder, WALL.now())
         return (folder, state) if state is not None else None
 
-    def unknown(who: _Visitor, run_id: str) -> Response:
+    def unknown(who: Visitor, run_id: str) -> Response:
         return access.error(
             who, "Exercice inconnu", f"aucun exercice « {run_id[:40]} » sur ce serveur", 404
         )
@@ -251,7 +250,7 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         }
 
     def follow_page(
-        who: _Visitor,
+        who: Visitor,
         folder: Path,
         state: RunState,
         *,
@@ -334,9 +333,9 @@ def exercises_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR09
         if not path.is_file():
             return access.error(who, "Rapport introuvable", "ce rapport n'existe plus", 404)
         kind = REPORT_TYPES.get(path.suffix, "application/octet-stream")
-        headers = dict(_SECURITY_HEADERS)
+        headers = dict(SECURITY_HEADERS)
         if path.suffix == ".html":  # the REX carries its own inline style and SVG
-            headers["Content-Security-Policy"] = _REPORT_CSP
+            headers["Content-Security-Policy"] = REPORT_CSP
         return FileResponse(
             path,
             media_type=kind,

@@ -6,7 +6,7 @@ report, and the annual reviews; `GET /rapports/{crisis_id}/{rex|conformite}.{htm
 into a temporary directory and return it (HTML inline, PDF and Markdown as attachments).
 `GET /rapports/{crisis_id}` shows the page for that crisis alone (the board links to it).
 
-The session, CSRF and role checks are `crisis.web.pages.PageAccess`, shared by every router.
+The session, CSRF and role checks are `crisis.web.access.PageAccess`, shared by every router.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from crisis.directory_admin import training_rows
 from crisis.model import JournalEntry, Mode
 from crisis.reports import ReportError, write_annual, write_compliance, write_rex
 from crisis.store.repository import CrisisNotFound
-from crisis.web.pages import _SECURITY_HEADERS, PageAccess, _Visitor, guarded
+from crisis.web.access import REPORT_CSP, SECURITY_HEADERS, PageAccess, Visitor, guarded
 from crisis.web.session import SessionCodec
 
-__all__ = ["MEDIA_TYPES", "extra_pages_router", "reports_router"]
+__all__ = ["MEDIA_TYPES", "reports_router"]
 
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
@@ -41,24 +41,7 @@ MEDIA_TYPES = {
 KINDS = {"rex": "Retour d'expérience (REX)", "conformite": "Rapport de conformité"}
 _DOCUMENT = re.compile(r"(?P<kind>rex|conformite)\.(?P<fmt>html|pdf|md)")
 _ANNUAL = re.compile(r"bilan-(?P<year>\d{4})\.(?P<fmt>html|pdf|md)")
-# the reports' HTML carries its own inline style and an inline SVG: no script, nothing fetched
-_REPORT_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
-)
 Writer = Callable[..., list[Path]]
-
-
-def extra_pages_router(app: App, codec: SessionCodec) -> APIRouter:
-    """The reports, contacts and exercises pages, for `pages_router` to include."""
-    from crisis.web.pages_contacts import contacts_router
-    from crisis.web.pages_exercises import exercises_router
-
-    router = APIRouter(include_in_schema=False)
-    router.include_router(reports_router(app, codec))
-    router.include_router(contacts_router(app, codec))
-    router.include_router(exercises_router(app, codec))
-    return router
 
 
 def reports_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915 (closures)
@@ -70,7 +53,7 @@ def reports_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915
     timezone = app.settings.prefecture.timezone
     tz = ZoneInfo(timezone)
 
-    def listing(who: _Visitor, only: str | None = None) -> Response:
+    def listing(who: Visitor, only: str | None = None) -> Response:
         with store.transaction() as tx:
             crises = [tx.crisis(i) for i in tx.crisis_ids(open_only=False)]
         if only is not None:
@@ -100,10 +83,10 @@ def reports_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915
         }
         return access.page(who, "rapports.html", context)
 
-    def unknown(who: _Visitor, message: str) -> Response:
+    def unknown(who: Visitor, message: str) -> Response:
         return access.error(who, "Rapport introuvable", message, 404)
 
-    async def document(who: _Visitor, fmt: str, build: Callable[[Path], list[Path]]) -> Response:
+    async def document(who: Visitor, fmt: str, build: Callable[[Path], list[Path]]) -> Response:
         def generate() -> tuple[str, bytes]:
             with tempfile.TemporaryDirectory(prefix="rapport-") as folder:
                 [path] = build(Path(folder))
@@ -115,11 +98,11 @@ def reports_router(app: App, codec: SessionCodec) -> APIRouter:  # noqa: PLR0915
             return access.error(who, "Rapport impossible", str(exc), 422)
         disposition = "inline" if fmt == "html" else "attachment"
         headers = {
-            **_SECURITY_HEADERS,
+            **SECURITY_HEADERS,
             "Content-Disposition": f'{disposition}; filename="{name}"',
         }
         if fmt == "html":
-            headers["Content-Security-Policy"] = _REPORT_CSP
+            headers["Content-Security-Policy"] = REPORT_CSP
         return access.respond(who, Response(content, media_type=MEDIA_TYPES[fmt], headers=headers))
 
     @router.get("/rapports")
