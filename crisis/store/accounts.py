@@ -7,7 +7,7 @@ caller (from the Clock), never read here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, Table, delete, func, insert, select, update
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from crisis.accounts import ApiToken, WebRole, WebUser
+from crisis.store.rows import optional_utc
 from crisis.store.tables import metadata
 
 USERS: Table = metadata.tables["web_user"]
@@ -36,14 +37,8 @@ class UnknownAccount(LookupError):
         self.login = login
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _user(row: RowMapping) -> WebUser:
-    created, updated = _utc(row["created_at"]), _utc(row["updated_at"])
+    created, updated = optional_utc(row["created_at"]), optional_utc(row["updated_at"])
     assert created is not None and updated is not None
     return WebUser(
         login=row["login"],
@@ -58,15 +53,15 @@ def _user(row: RowMapping) -> WebUser:
 
 
 def _token(row: RowMapping) -> ApiToken:
-    created = _utc(row["created_at"])
+    created = optional_utc(row["created_at"])
     assert created is not None
     return ApiToken(
         id=row["id"],
         login=row["login"],
         prefix=row["prefix"],
         created_at=created,
-        revoked_at=_utc(row["revoked_at"]),
-        last_used_at=_utc(row["last_used_at"]),
+        revoked_at=optional_utc(row["revoked_at"]),
+        last_used_at=optional_utc(row["last_used_at"]),
     )
 
 
@@ -201,7 +196,7 @@ class AccountsTx:
                 ATTEMPTS.c.login == login[:200], ATTEMPTS.c.ok.is_(True)
             )
         ).scalar()
-        start = since if last_ok is None else max(since, _utc(last_ok) or since)
+        start = since if last_ok is None else max(since, optional_utc(last_ok) or since)
         query = select(ATTEMPTS.c.at).where(
             ATTEMPTS.c.login == login[:200], ATTEMPTS.c.ok.is_(False), ATTEMPTS.c.at > start
         )
@@ -221,4 +216,4 @@ class AccountsTx:
 
 
 def _times(values: Sequence[datetime]) -> list[datetime]:
-    return sorted(t for t in (_utc(v) for v in values) if t is not None)
+    return sorted(t for t in (optional_utc(v) for v in values) if t is not None)
