@@ -54,70 +54,54 @@ def _eta_field(status: LinkStatus) -> str:
     )
 
 
-def ack_link_router(
-    orchestrator: Orchestrator, signer: AckLinkSigner, prefecture: str
-) -> APIRouter:
-    """GET and POST {ACK_PATH}/{token}."""
-    router = APIRouter()
+_INVALID = (
+    "<p>Ce lien de confirmation est invalide ou incomplet. Vérifiez qu'il a été "
+    "copié en entier, ou répondez par le moyen indiqué dans le message.</p>"
+)
+_NOT_RECORDED = (
+    "<p>La confirmation n'a pas pu être enregistrée (événement clos ou destinataire "
+    "retiré). Prévenez la préfecture par téléphone.</p>"
+)
 
-    def resolve(token: str) -> LinkStatus | HTMLResponse:
-        key = signer.key_of(token)
-        status = None if key is None else orchestrator.link_status(key)
-        if status is None:
-            log.warning("lien d'accusé de réception invalide ou altéré refusé")
-            return _page(
-                "Lien invalide",
-                "<p>Ce lien de confirmation est invalide ou incomplet. Vérifiez qu'il a été "
-                "copié en entier, ou répondez par le moyen indiqué dans le message.</p>",
-                prefecture,
-                404,
-            )
-        return status
 
-    def settled(status: LinkStatus) -> HTMLResponse | None:
-        if status.acknowledged:
-            return _page(
-                "Réception déjà confirmée",
-                "<p>Votre confirmation est déjà enregistrée. Merci.</p>",
-                prefecture,
-            )
-        if status.closed:
-            return _page(
-                "Événement clos",
-                "<p>Cet événement est clos : aucune confirmation n'est plus attendue.</p>",
-                prefecture,
-            )
-        return None
+def _eta(raw: str) -> int | None:
+    """The arrival delay chosen in the form, when it is one of the offered choices."""
+    return int(raw) if raw.isdigit() and int(raw) in ETA_CHOICES else None
 
-    @router.get(ACK_PATH + "/{token}", response_class=HTMLResponse)
-    async def show(token: str) -> HTMLResponse:
-        status = resolve(token)
+
+class AckLinkPages:
+    """The handlers of the acknowledgement links, bound to the orchestrator and the signer."""
+
+    def __init__(self, orchestrator: Orchestrator, signer: AckLinkSigner, prefecture: str) -> None:
+        self.orchestrator = orchestrator
+        self.signer = signer
+        self.prefecture = prefecture
+
+    def __repr__(self) -> str:
+        return f"AckLinkPages(prefecture={self.prefecture!r})"
+
+    async def show(self, token: str) -> HTMLResponse:
+        """GET: the page asking to confirm (opening it confirms nothing)."""
+        status = self._open(token)
         if isinstance(status, HTMLResponse):
             return status
-        done = settled(status)
-        if done is not None:
-            return done
         subject = status.message.subject or "Message de la préfecture"
         body = (
             f"<p>Message : <strong>{escape(subject)}</strong></p>"
             f'<form method="post">{_eta_field(status)}'
             '<button type="submit">Je confirme la réception</button></form>'
         )
-        return _page("Confirmer la réception", body, prefecture)
+        return _page("Confirmer la réception", body, self.prefecture)
 
-    @router.post(ACK_PATH + "/{token}", response_class=HTMLResponse)
-    async def confirm(token: str, request: Request) -> HTMLResponse:
-        status = resolve(token)
+    async def confirm(self, token: str, request: Request) -> HTMLResponse:
+        """POST: the confirmation, with the arrival delay for members of the cell."""
+        status = self._open(token)
         if isinstance(status, HTMLResponse):
             return status
-        done = settled(status)
-        if done is not None:
-            return done
         form = await request.form()
-        raw = str(form.get("eta") or "")
-        eta = int(raw) if raw.isdigit() and int(raw) in ETA_CHOICES else None
+        eta = _eta(str(form.get("eta") or ""))
         message = status.message
-        await orchestrator.receive(
+        await self.orchestrator.receive(
             AcknowledgementReport(
                 channel=message.channel,
                 provider_id="",
@@ -125,19 +109,44 @@ def ack_link_router(
                 eta_minutes=eta if message.role in CELL_ROLES else None,
             )
         )
-        after = orchestrator.link_status(message.idempotency_key)
+        after = self.orchestrator.link_status(message.idempotency_key)
         if after is None or not after.acknowledged:
-            return _page(
-                "Confirmation non enregistrée",
-                "<p>La confirmation n'a pas pu être enregistrée (événement clos ou destinataire "
-                "retiré). Prévenez la préfecture par téléphone.</p>",
-                prefecture,
-                409,
-            )
+            return _page("Confirmation non enregistrée", _NOT_RECORDED, self.prefecture, 409)
         return _page(
             "Réception confirmée",
             "<p>Votre confirmation est enregistrée dans la main courante. Merci.</p>",
-            prefecture,
+            self.prefecture,
         )
 
+    def _open(self, token: str) -> LinkStatus | HTMLResponse:
+        """The link's status while it can still be confirmed, else the page saying why."""
+        key = self.signer.key_of(token)
+        status = None if key is None else self.orchestrator.link_status(key)
+        if status is None:
+            log.warning("lien d'accusé de réception invalide ou altéré refusé")
+            return _page("Lien invalide", _INVALID, self.prefecture, 404)
+        if status.acknowledged:
+            return _page(
+                "Réception déjà confirmée",
+                "<p>Votre confirmation est déjà enregistrée. Merci.</p>",
+                self.prefecture,
+            )
+        if status.closed:
+            return _page(
+                "Événement clos",
+                "<p>Cet événement est clos : aucune confirmation n'est plus attendue.</p>",
+                self.prefecture,
+            )
+        return status
+
+
+def ack_link_router(
+    orchestrator: Orchestrator, signer: AckLinkSigner, prefecture: str
+) -> APIRouter:
+    """GET and POST {ACK_PATH}/{token}."""
+    pages = AckLinkPages(orchestrator, signer, prefecture)
+    router = APIRouter()
+    path = ACK_PATH + "/{token}"
+    router.add_api_route(path, pages.show, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(path, pages.confirm, methods=["POST"], response_class=HTMLResponse)
     return router

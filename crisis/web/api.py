@@ -8,11 +8,11 @@ and the API as interface. Errors are French JSON: `{"detail": "..."}`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response, status
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -40,7 +40,15 @@ from crisis.web.api_models import (
 )
 from crisis.web.errors import install_french_errors
 
-__all__ = ["API_PREFIX", "OPENAPI_PATH", "api_openapi", "api_router", "mount_api"]
+__all__ = [
+    "API_PREFIX",
+    "OPENAPI_PATH",
+    "ApiContext",
+    "api_context",
+    "api_openapi",
+    "api_router",
+    "mount_api",
+]
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = "/api/openapi.json"
@@ -53,21 +61,149 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def api_router(orchestrator: Orchestrator, store: Store, clock: Clock) -> APIRouter:
-    """The routes under /api/v1, bound to the orchestrator, the store and the clock."""
+@dataclass(frozen=True)
+class ApiContext:
+    """What the API's handlers act on: the orchestrator, the store it reads, the clock."""
+
+    orchestrator: Orchestrator
+    store: Store
+    clock: Clock
+
+
+def api_context(request: Request) -> ApiContext:
+    """The application's API context (set by `mount_api`)."""
+    context: ApiContext = request.app.state.crisis_api
+    return context
+
+
+Api = Annotated[ApiContext, Depends(api_context)]
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="jeton",
+    description="Jeton d'API créé par « crisis users token LOGIN ».",
+)
+
+
+def authenticated(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)], api: Api
+) -> WebUser:
+    """The account of the request's bearer token (401 in French without a valid one)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "authentification requise : en-tête « Authorization: Bearer <jeton> »",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with api.store.transaction() as tx:
+        user = tx.user_for_token(hash_token(credentials.credentials), api.clock.now())
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "jeton d'API inconnu ou révoqué, ou compte désactivé",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return user
+
+
+Account = Annotated[WebUser, Depends(authenticated)]
+
+
+def _allowed(user: WebUser, action: Action) -> WebUser:
+    if not can(user.role, action):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"le rôle {user.role.label} ne permet pas de {action.label}",
+        )
+    return user
+
+
+def may_declare(user: Account) -> WebUser:
+    """The token's account, if its role may record the COD's activation."""
+    return _allowed(user, Action.DECLARE_T0)
+
+
+def may_note(user: Account) -> WebUser:
+    """The token's account, if its role may write in the main courante."""
+    return _allowed(user, Action.NOTE)
+
+
+def may_read(user: Account) -> WebUser:
+    """The token's account, if its role may read the events."""
+    return _allowed(user, Action.READ)
+
+
+# the handlers carry no docstring: FastAPI would publish it in the OpenAPI schema
+
+
+async def record_activation(
+    body: ActivationIn,
+    response: Response,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Clé d'idempotence : la même clé ne crée jamais deux événements.",
+        ),
+    ],
+    user: Annotated[WebUser, Depends(may_declare)],
+    api: Api,
+) -> CrisisOut:
+    key = idempotency_key.strip()
+    if not key:
+        raise HTTPException(422, "l'en-tête Idempotency-Key est vide")
+    crisis_id, created = _activate(api.orchestrator, user, body, key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _state(api.store, crisis_id, api.clock.now())
+
+
+async def list_crises(
+    _user: Annotated[WebUser, Depends(may_read)], api: Api, open_only: bool = False
+) -> list[CrisisOut]:
+    with api.store.transaction() as tx:
+        ids = tx.crisis_ids(open_only=open_only)
+    return [_state(api.store, crisis_id, api.clock.now()) for crisis_id in ids]
+
+
+async def read_crisis(
+    crisis_id: CrisisId, _user: Annotated[WebUser, Depends(may_read)], api: Api
+) -> CrisisOut:
+    return _state(api.store, crisis_id, api.clock.now())
+
+
+async def add_note(
+    crisis_id: CrisisId, body: NoteIn, user: Annotated[WebUser, Depends(may_note)], api: Api
+) -> NoteOut:
+    actor = actor_of(user, Interface.API)
+    try:
+        api.orchestrator.note(crisis_id, body.text, actor)
+    except CrisisNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"aucun événement « {crisis_id} »") from None
+    except InvalidStimulus as exc:  # what was typed: too long, a phone number...
+        raise HTTPException(422, str(exc)) from None
+    except Refused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    for entry in reversed(api.orchestrator.journal(crisis_id)):
+        if isinstance(entry.fact, NoteAdded) and entry.actor == actor:
+            return NoteOut(
+                crisis_id=crisis_id,
+                seq=entry.seq,
+                at=entry.at,
+                author=actor.name,
+                text=entry.fact.text,
+            )
+    raise HTTPException(500, "la note n'a pas été retrouvée dans la main courante")
+
+
+def api_router() -> APIRouter:
+    """The routes under /api/v1 (their context comes from the application, see `mount_api`)."""
     router = APIRouter(prefix=API_PREFIX, tags=["API"])
-    allowed = _permissions(store, clock)
-    may_declare, may_note, may_read = (
-        allowed(Action.DECLARE_T0),
-        allowed(Action.NOTE),
-        allowed(Action.READ),
-    )
-
-    def state(crisis_id: str) -> CrisisOut:
-        return _state(store, crisis_id, clock.now())
-
-    @router.post(
+    router.add_api_route(
         "/crises",
+        record_activation,
+        methods=["POST"],
         status_code=status.HTTP_201_CREATED,
         response_model=CrisisOut,
         responses={
@@ -78,50 +214,26 @@ def api_router(orchestrator: Orchestrator, store: Store, clock: Clock) -> APIRou
         },
         summary="Enregistrer l'activation du COD (temps 0)",
     )
-    async def record_activation(
-        body: ActivationIn,
-        response: Response,
-        idempotency_key: Annotated[
-            str,
-            Header(
-                alias="Idempotency-Key",
-                min_length=1,
-                max_length=200,
-                description="Clé d'idempotence : la même clé ne crée jamais deux événements.",
-            ),
-        ],
-        user: WebUser = may_declare,
-    ) -> CrisisOut:
-        key = idempotency_key.strip()
-        if not key:
-            raise HTTPException(422, "l'en-tête Idempotency-Key est vide")
-        crisis_id, created = _activate(orchestrator, user, body, key)
-        if not created:
-            response.status_code = status.HTTP_200_OK
-        return state(crisis_id)
-
-    @router.get(
+    router.add_api_route(
         "/crises",
+        list_crises,
+        methods=["GET"],
         response_model=list[CrisisOut],
         responses=_UNAUTHORIZED,
         summary="Les événements et exercices (les plus anciens d'abord)",
     )
-    async def list_crises(open_only: bool = False, _user: WebUser = may_read) -> list[CrisisOut]:
-        with store.transaction() as tx:
-            ids = tx.crisis_ids(open_only=open_only)
-        return [state(crisis_id) for crisis_id in ids]
-
-    @router.get(
+    router.add_api_route(
         "/crises/{crisis_id}",
+        read_crisis,
+        methods=["GET"],
         response_model=CrisisOut,
         responses={**_UNAUTHORIZED, **_NOT_FOUND},
         summary="L'état d'un événement : étapes, engagements, communes jointes",
     )
-    async def read_crisis(crisis_id: CrisisId, _user: WebUser = may_read) -> CrisisOut:
-        return state(crisis_id)
-
-    @router.post(
+    router.add_api_route(
         "/crises/{crisis_id}/notes",
+        add_note,
+        methods=["POST"],
         status_code=status.HTTP_201_CREATED,
         response_model=NoteOut,
         responses={
@@ -132,74 +244,7 @@ def api_router(orchestrator: Orchestrator, store: Store, clock: Clock) -> APIRou
         },
         summary="Ajouter une note à la main courante",
     )
-    async def add_note(crisis_id: CrisisId, body: NoteIn, user: WebUser = may_note) -> NoteOut:
-        actor = actor_of(user, Interface.API)
-        try:
-            orchestrator.note(crisis_id, body.text, actor)
-        except CrisisNotFound:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"aucun événement « {crisis_id} »"
-            ) from None
-        except InvalidStimulus as exc:  # what was typed: too long, a phone number...
-            raise HTTPException(422, str(exc)) from None
-        except Refused as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        for entry in reversed(orchestrator.journal(crisis_id)):
-            if isinstance(entry.fact, NoteAdded) and entry.actor == actor:
-                return NoteOut(
-                    crisis_id=crisis_id,
-                    seq=entry.seq,
-                    at=entry.at,
-                    author=actor.name,
-                    text=entry.fact.text,
-                )
-        raise HTTPException(500, "la note n'a pas été retrouvée dans la main courante")
-
     return router
-
-
-def _permissions(store: Store, clock: Clock) -> Callable[[Action], Any]:
-    """`allowed(action)`: the dependency giving the token's account, if its role may act."""
-    bearer = HTTPBearer(
-        auto_error=False,
-        scheme_name="jeton",
-        description="Jeton d'API créé par « crisis users token LOGIN ».",
-    )
-
-    # defaults, not Annotated[...]: with postponed annotations FastAPI cannot see closure names
-    token = Depends(bearer)
-
-    def authenticated(credentials: HTTPAuthorizationCredentials | None = token) -> WebUser:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "authentification requise : en-tête « Authorization: Bearer <jeton> »",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        with store.transaction() as tx:
-            user = tx.user_for_token(hash_token(credentials.credentials), clock.now())
-        if user is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "jeton d'API inconnu ou révoqué, ou compte désactivé",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-        return user
-
-    account = Depends(authenticated)
-
-    def allowed(action: Action) -> Any:
-        def check(user: WebUser = account) -> WebUser:
-            if not can(user.role, action):
-                raise HTTPException(
-                    status.HTTP_403_FORBIDDEN,
-                    f"le rôle {user.role.label} ne permet pas de {action.label}",
-                )
-            return user
-
-        return Depends(check)
-
-    return allowed
 
 
 def _state(store: Store, crisis_id: str, now: datetime) -> CrisisOut:
@@ -335,7 +380,8 @@ def api_openapi(router: APIRouter) -> dict[str, Any]:
 
 def mount_api(web: FastAPI, orchestrator: Orchestrator, store: Store, clock: Clock) -> None:
     """Add the API's routes to `web`, and its OpenAPI schema at /api/openapi.json."""
-    router = api_router(orchestrator, store, clock)
+    web.state.crisis_api = ApiContext(orchestrator, store, clock)
+    router = api_router()
     web.include_router(router)
     install_french_errors(web)  # 422 in French, the field named, never the input echoed
     schema: dict[str, Any] = {}
