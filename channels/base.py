@@ -5,55 +5,31 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+# ChannelName and its sets are defined by the catalog; re-exported from their former home
+from channels.catalog import CHANNEL_LABELS, PUBLIC_CHANNELS, SOCIAL_CHANNELS, ChannelName
 
-class ChannelName(StrEnum):
-    """The means of communication a playbook step can use."""
-
-    VOICE = "voice"  # automate d'appels (Twilio voice)
-    SMS = "sms"
-    EMAIL = "email"
-    X = "x"
-    FACEBOOK = "facebook"
-    WEBSITE = "website"  # public alert page, homepage banner, CAP 1.2 feed
-    APP = "app"  # mobile application webhook
-    STANDARD = "standard"  # the switchboard's recorded message (message d'accueil du standard)
-
-    @property
-    def is_public(self) -> bool:
-        """Whether the channel publishes to the public rather than to a person."""
-        return self in PUBLIC_CHANNELS
-
-    @property
-    def label(self) -> str:
-        """French name shown to users."""
-        return CHANNEL_LABELS[self]
-
-
-PUBLIC_CHANNELS = frozenset(
-    {
-        ChannelName.X,
-        ChannelName.FACEBOOK,
-        ChannelName.WEBSITE,
-        ChannelName.APP,
-        ChannelName.STANDARD,
-    }
-)
-SOCIAL_CHANNELS = frozenset({ChannelName.X, ChannelName.FACEBOOK})
-CHANNEL_LABELS = {
-    ChannelName.VOICE: "appel vocal",
-    ChannelName.SMS: "SMS",
-    ChannelName.EMAIL: "courriel",
-    ChannelName.X: "X (Twitter)",
-    ChannelName.FACEBOOK: "Facebook",
-    ChannelName.WEBSITE: "site internet des services de l'État",
-    ChannelName.APP: "application mobile",
-    ChannelName.STANDARD: "message du standard téléphonique",
-}
+__all__ = [
+    "CHANNEL_LABELS",
+    "PUBLIC_CHANNELS",
+    "SOCIAL_CHANNELS",
+    "AcknowledgementReport",
+    "Channel",
+    "ChannelConfigError",
+    "ChannelName",
+    "DeliveryFailed",
+    "DeliveryReport",
+    "InboundEvent",
+    "InboundSink",
+    "OutgoingMessage",
+    "Receipt",
+    "Recipient",
+    "TimeSource",
+    "is_loopback_host",
+]
 
 
 class _Frozen(BaseModel):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from channels.base import ChannelName, is_loopback_host
+from channels.catalog import CATALOG
 from crisis.model import Authority
 
 
@@ -97,16 +98,6 @@ class SimulationSettings(_Section):
 
 
 Provider = Literal["simulated", "twilio", "smtp", "x", "facebook", "website", "webhook"]
-PROVIDERS: dict[ChannelName, frozenset[str]] = {  # the real provider each channel can use
-    ChannelName.VOICE: frozenset({"simulated", "twilio"}),
-    ChannelName.SMS: frozenset({"simulated", "twilio"}),
-    ChannelName.EMAIL: frozenset({"simulated", "smtp"}),
-    ChannelName.X: frozenset({"simulated", "x"}),
-    ChannelName.FACEBOOK: frozenset({"simulated", "facebook"}),
-    ChannelName.WEBSITE: frozenset({"simulated", "website"}),
-    ChannelName.APP: frozenset({"simulated", "webhook"}),
-    ChannelName.STANDARD: frozenset({"simulated", "twilio"}),
-}
 
 
 class ChannelSettings(_Section):
@@ -119,20 +110,11 @@ class ChannelSettings(_Section):
     simulation: SimulationSettings = SimulationSettings()
 
 
-DEFAULT_RATES = {
-    ChannelName.VOICE: 1.0,  # Twilio: 1 call/s per account until business verification
-    ChannelName.SMS: 10.0,  # alphanumeric sender: 10 segments/s
-    ChannelName.EMAIL: 5.0,
-    ChannelName.X: 0.1,  # 100 posts per 15 minutes
-    ChannelName.FACEBOOK: 1.0,
-    ChannelName.WEBSITE: 5.0,
-    ChannelName.APP: 5.0,
-    ChannelName.STANDARD: 1.0,
-}
-
-
 def _default_channels() -> dict[ChannelName, ChannelSettings]:
-    return {name: ChannelSettings(rate_per_second=rate) for name, rate in DEFAULT_RATES.items()}
+    # each channel at its catalog rate (the providers and rates are the channel catalog's)
+    return {
+        name: ChannelSettings(rate_per_second=row.default_rate) for name, row in CATALOG.items()
+    }
 
 
 class RetrySettings(_Section):
@@ -226,7 +208,7 @@ class Settings(_Section):
         # a [channels.sms] block that omits the rate keeps the SMS rate, not the generic one
         if isinstance(value, dict):
             return {
-                name: {"rate_per_second": DEFAULT_RATES[ChannelName(name)], **cfg}
+                name: {"rate_per_second": CATALOG[ChannelName(name)].default_rate, **cfg}
                 if isinstance(cfg, dict) and name in set(ChannelName)
                 else cfg
                 for name, cfg in value.items()
@@ -239,8 +221,9 @@ class Settings(_Section):
         cls, value: dict[ChannelName, ChannelSettings]
     ) -> dict[ChannelName, ChannelSettings]:
         for name, cfg in value.items():
-            if cfg.provider not in PROVIDERS[name]:
-                allowed = ", ".join(sorted(PROVIDERS[name]))
+            providers = CATALOG[name].providers
+            if cfg.provider not in providers:
+                allowed = ", ".join(sorted(providers))
                 raise ValueError(
                     f"canal {name.value} : fournisseur « {cfg.provider} » impossible "
                     f"(possibles : {allowed})"
