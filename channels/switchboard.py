@@ -3,10 +3,11 @@
 A message on `ChannelName.STANDARD` is what the prefecture's switchboard says to every caller
 before putting them through to the usual standard: its body is the spoken form of the
 message. Sending it stores the announcement in a JSON state file and points the switchboard's
-Twilio number at `{public_base_url}/webhooks/twilio/standard` (served by crisis/web/cip.py),
-which says the announcement then dials `forward_to`. The number's own configuration, read the
-first time, is kept in the same file; when the last crisis with an announcement withdraws it,
-that configuration is put back exactly (TwilioNumbers.restore).
+Twilio number at `{public_base_url}/webhooks/twilio/standard` (served by
+crisis/web/providers/cip_line.py), which says the announcement then dials `forward_to`. The
+number's own configuration, read the first time, is kept in the same file; when the last
+crisis with an announcement withdraws it, that configuration is put back exactly
+(TwilioNumbers.restore).
 
 Several open crises may each have an announcement: the most recent one is said; withdrawing
 one falls back to the others' latest, and the number is restored only when none is left.

@@ -1,8 +1,8 @@
 """The media-request (press) queue, projected from the main courante alone (pure).
 
-The one projection of the journalists' requests that the dashboard, the CLI, the exercise
-screen, the service's checks and the reports read: each request received, to whom the press
-office gave it, and its first answer (the entry's actor is who answered).
+The projection of the journalists' requests that the board, the exercises page and the
+reports read: each request received, to whom the press office gave it, and its first answer
+(the entry's actor is who answered).
 """
 
 from __future__ import annotations

@@ -20,13 +20,13 @@ from crisis.bootstrap import App
 from crisis.web.access import STATIC_DIR, disabled_router
 from crisis.web.ack_links import ack_link_router
 from crisis.web.api import mount_api
-from crisis.web.cip import cip_router
 from crisis.web.errors import install_french_errors
 from crisis.web.limits import BodyLimit
 from crisis.web.pages import pages_router
 from crisis.web.pages_contacts import contacts_router
 from crisis.web.pages_exercises import exercises_router
 from crisis.web.pages_reports import reports_router
+from crisis.web.providers.cip_line import cip_router
 from crisis.web.session import SessionCodec, is_local_http
 from crisis.web.webhooks import webhook_router
 

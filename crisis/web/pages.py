@@ -26,7 +26,7 @@ from channels.sms_text import count_segments, describe_segments
 from contacts.area import AreaError, parse_area, resolve_area
 from contacts.cog import CogError, load_extract
 from contacts.model import CELL_ROLES
-from crisis import compliance, timefmt
+from crisis import compliance, press, timefmt
 from crisis.accounts import (
     LOGIN_WINDOW,
     Action,
@@ -66,9 +66,6 @@ from crisis.model import (
     DraftTexts,
     Interface,
     JournalEntry,
-    MediaRequestAnswered,
-    MediaRequestAssigned,
-    MediaRequestReceived,
     Mode,
     StepState,
     StepStatus,
@@ -764,7 +761,6 @@ def _board(
     else:
         reach_filter, shown = "", reach_rows
     cell = []
-    media: dict[str, dict[str, Any]] = {}
     for e in entries:
         fact = e.fact
         if isinstance(fact, AcknowledgementReceived) and fact.role in CELL_ROLES:
@@ -784,25 +780,6 @@ def _board(
                     "eta": eta or "non précisée",
                 }
             )
-        elif isinstance(fact, MediaRequestReceived):
-            media[fact.request_id] = {
-                "id": fact.request_id,
-                "outlet": fact.outlet,
-                "journalist": fact.journalist,
-                "question": fact.question,
-                "topic": fact.topic,
-                "at": f"{e.at.astimezone(tz):%H:%M}",
-                "assignee": "",
-                "answer": None,
-                "answered_by": "",
-            }
-        elif isinstance(fact, MediaRequestAssigned) and fact.request_id in media:
-            media[fact.request_id]["assignee"] = fact.assignee
-        elif isinstance(fact, MediaRequestAnswered) and fact.request_id in media:
-            item = media[fact.request_id]
-            if item["answer"] is None:
-                item["answer"] = fact.answer
-                item["answered_by"] = f"{e.actor.name} à {e.at.astimezone(tz):%H:%M}"
     latest = [
         {
             "seq": e.seq,
@@ -850,9 +827,27 @@ def _board(
         "reach_filter": reach_filter,
         "reach_filters": list(REACH_FILTERS.items()),
         "cell": cell,
-        "media": list(media.values()),
+        "media": [_press_item(r, tz) for r in press.queue(entries)],
         "journal": latest,
         "fragments": FRAGMENTS,
+    }
+
+
+def _press_item(request: press.PressRequest, tz: ZoneInfo) -> dict[str, Any]:
+    """A press request as the board's press list shows it."""
+    answer = request.answer
+    return {
+        "id": request.request_id,
+        "outlet": request.request.outlet,
+        "journalist": request.request.journalist,
+        "question": request.request.question,
+        "topic": request.request.topic,
+        "at": f"{request.received_at.astimezone(tz):%H:%M}",
+        "assignee": request.assignee,
+        "answer": request.answer_text,
+        "answered_by": (
+            f"{answer.actor.name} à {answer.at.astimezone(tz):%H:%M}" if answer is not None else ""
+        ),
     }
 
 

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from contacts.cog import load_extract
-from crisis import compliance, timefmt
+from crisis import compliance, press, timefmt
 from crisis.accounts import Action, WebUser, actor_of, can
 from crisis.bootstrap import App
 from crisis.clock import PausableClock
@@ -43,8 +43,6 @@ from crisis.model import (
     CipCallEnded,
     Interface,
     JournalEntry,
-    MediaRequestAnswered,
-    MediaRequestReceived,
 )
 from crisis.settings import ChannelSettings, Settings
 from crisis.store.database import Store
@@ -363,8 +361,7 @@ def _progress(folder: Path, state: RunState, tz: ZoneInfo) -> dict[str, Any]:
     finally:
         store.close()
     now: datetime = crisis.closed_at or state.clock or crisis.t0
-    received = [e.fact for e in entries if isinstance(e.fact, MediaRequestReceived)]
-    answered = {e.fact.request_id for e in entries if isinstance(e.fact, MediaRequestAnswered)}
+    requests = press.queue(entries)
     calls = [e.fact for e in entries if isinstance(e.fact, CipCallEnded)]
     return {
         "verdicts": [
@@ -376,7 +373,10 @@ def _progress(folder: Path, state: RunState, tz: ZoneInfo) -> dict[str, Any]:
             }
             for v in compliance.judge(entries, now)
         ],
-        "press": {"received": len(received), "waiting": len(received) - len(answered)},
+        "press": {
+            "received": len(requests),
+            "waiting": sum(not r.answered for r in requests),
+        },
         "calls": {
             "total": len(calls),
             "answered": sum(c.outcome == "repondu" for c in calls),
