@@ -23,6 +23,7 @@ from crisis.activation import (
     match,
 )
 from crisis.clock import Clock
+from crisis.effects import Effects, NoEffects
 from crisis.engine import (
     Acknowledge,
     ActivateCip,
@@ -124,6 +125,7 @@ class Orchestrator:
         config: EngineConfig,
         *,
         channel_rates: dict[str, float] | None = None,
+        effects: Effects | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -131,13 +133,8 @@ class Orchestrator:
         self.directory = directory
         self.config = config
         self.channel_rates = channel_rates or {}
-        self.on_wakeups: Callable[[str, list[datetime]], None] = lambda _cid, _w: None
-        self.on_queued: Callable[[], None] = lambda: None
-        self.on_cancelled: Callable[[str, CancelPending], None] = lambda _cid, _c: None
-        self.before_receive: Callable[[], None] = lambda: None
-        self.on_closed: Callable[[str], None] = lambda _cid: None
-        # after the CIP's order or closing committed: bootstrap points or restores the number
-        self.on_cip_changed: Callable[[str], None] = lambda _cid: None
+        # the side effects of decisions (dispatch, alarms, withdrawals, the numéro unique)
+        self.effects: Effects = effects if effects is not None else NoEffects()
 
     # --- T0 ----------------------------------------------------------------------------------
 
@@ -325,7 +322,7 @@ class Orchestrator:
     def close(self, crisis_id: str, actor: Actor, reason: str = "") -> None:
         """Close the crisis; then withdraw its public alert (CAP Cancel, page, banner)."""
         self.handle(crisis_id, Close(actor=actor, reason=reason))
-        self.on_closed(crisis_id)
+        self.effects.closed(crisis_id)
 
     def activate_cip(
         self, crisis_id: str, number: str, actor: Actor, *, authority: Authority
@@ -337,12 +334,12 @@ class Orchestrator:
         """
         number = _e164(number)
         self.handle(crisis_id, ActivateCip(number=number, actor=actor, authority=authority))
-        self.on_cip_changed(crisis_id)
+        self.effects.cip_changed(crisis_id)
 
     def close_cip(self, crisis_id: str, actor: Actor, *, authority: Authority) -> None:
         """Record the préfet's order to close the CIP; the crisis goes on."""
         self.handle(crisis_id, CloseCip(actor=actor, authority=authority))
-        self.on_cip_changed(crisis_id)
+        self.effects.cip_changed(crisis_id)
 
     def record(self, crisis_id: str, facts: Sequence[Fact], actor: Actor) -> None:
         """Journal plain facts (injects, media requests, CIP calls, REX lessons) in one go."""
@@ -429,7 +426,7 @@ class Orchestrator:
 
     async def receive(self, event: InboundEvent) -> None:
         """A provider callback (or a simulated one): receipt or acknowledgement."""
-        self.before_receive()  # the attempt's own outcome is journaled before its receipt
+        self.effects.before_receipt()  # the attempt's own outcome is journaled before its receipt
         now = self.clock.now()
         with self.store.transaction() as tx:
             item = tx.find_outbox(
@@ -501,14 +498,14 @@ class Orchestrator:
                 [(_cancelled(item.message, item.attempts, cancel), SYSTEM) for item in cancelled],
                 now,
             )
-            self.on_cancelled(crisis_id, cancel)
+            self.effects.cancelled(crisis_id, cancel)
         if decision.crisis_updates:
             tx.update_crisis(crisis_id, **decision.crisis_updates)
         if decision.checkpoints:
             self._checkpoints(tx, crisis_id, decision.checkpoints, state.checkpoints_done, now)
         if sends:
-            self.on_queued()
-        self.on_wakeups(crisis_id, decision.wakeups)
+            self.effects.queued()
+        self.effects.wake(crisis_id, decision.wakeups)
         return decision
 
     def _checkpoints(

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from channels.base import Channel, ChannelConfigError, ChannelName, InboundSink
+from channels.base import Channel, ChannelConfigError, ChannelName, InboundEvent, InboundSink
 from channels.switchboard import SwitchboardChannel
 from contacts.model import Directory
 from crisis.bootstrap.channels import (
@@ -28,7 +27,7 @@ from crisis.bootstrap.channels import (
 )
 from crisis.bootstrap.checks import config_problems, provider_problems
 from crisis.bootstrap.directory import build_directory
-from crisis.bootstrap.effects import FIN_ALERTE, CipNumberRouting, wire_edges
+from crisis.bootstrap.effects import FIN_ALERTE, CipNumberRouting, ServiceEffects, service_effects
 from crisis.bootstrap.web import (
     WEB_SECRET_ENV,
     Webhooks,
@@ -52,6 +51,7 @@ __all__ = [
     "App",
     "CipNumberRouting",
     "Provider",
+    "ServiceEffects",
     "Webhooks",
     "ack_signer_of",
     "build",
@@ -138,6 +138,29 @@ def build(
     library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
     store = open_store(settings.database.url, timezone=settings.prefecture.timezone)
     directory = directory or build_directory(settings, store=store, clock=clock)
+
+    # the channels, the alarm and the CIP routing report to the orchestrator that drives them
+    # through its effects: they are built before it and reach it once it exists
+    def the_orchestrator() -> Orchestrator:
+        return orchestrator
+
+    async def receive(event: InboundEvent) -> None:
+        await the_orchestrator().receive(event)
+
+    channels: dict[ChannelName, Channel] = {}
+    exercise: dict[ChannelName, Channel] = {}
+    webhooks: Webhooks | None = None
+    if send:
+        try:
+            channels, exercise, webhooks = _channels(settings, env, store, clock, receive)
+        except SettingsError:
+            store.close()
+            raise
+    dispatcher = _dispatcher(settings, store, channels, exercise, clock, on_outcome)
+    alarm = Alarm(clock, lambda crisis_id: the_orchestrator().tick(crisis_id))
+    effects = service_effects(
+        settings, env, channels, webhooks, store, dispatcher, alarm, the_orchestrator
+    )
     orchestrator = Orchestrator(
         store,
         clock,
@@ -145,30 +168,8 @@ def build(
         directory,
         engine_config(settings),
         channel_rates={n.value: c.rate_per_second for n, c in settings.channels.items()},
+        effects=effects,
     )
-    channels: dict[ChannelName, Channel] = {}
-    exercise: dict[ChannelName, Channel] = {}
-    webhooks: Webhooks | None = None
-    if send:
-        try:
-            channels, exercise, webhooks = _channels(
-                settings, env, store, clock, orchestrator.receive
-            )
-        except SettingsError:
-            store.close()
-            raise
-    dispatcher = _dispatcher(settings, store, channels, exercise, clock, on_outcome)
-    alarm = Alarm(clock, orchestrator.tick)
-    orchestrator.on_queued = dispatcher.nudge
-    orchestrator.on_cancelled = dispatcher.cancelled
-    orchestrator.before_receive = dispatcher.flush
-
-    def arm(crisis_id: str, times: list[datetime]) -> None:
-        for when in times:
-            alarm.arm(crisis_id, when)
-
-    orchestrator.on_wakeups = arm
-    wire_edges(settings, env, channels, webhooks, store, orchestrator)
     return App(
         settings=settings,
         store=store,

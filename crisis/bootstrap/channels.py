@@ -35,7 +35,8 @@ from channels.website import (
 )
 from channels.x import XChannel, XCredentials, XSettings, check_x
 from crisis.clock import Clock
-from crisis.model import Crisis, Mode
+from crisis.effects import exercise_reach
+from crisis.model import Crisis
 from crisis.settings import ChannelSettings, Settings, validation_problems
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
@@ -266,19 +267,9 @@ def allow_lists(store: Store) -> Callable[[OutgoingMessage], AllowList]:
 
 
 def exercise_allow_list(crisis: Crisis) -> AllowList:
-    """Who an exercise may really reach: its participants as frozen at T0 (never the config).
-    A real event, or an exercise without participants, reaches nobody through this list."""
-    allowed = crisis.participants
-    if crisis.mode != Mode.EXERCICE or allowed is None:
-        return AllowList()
-    chosen = [c for c in crisis.roster if c.id in set(allowed.contacts)]
-    phones = [n for c in chosen for n in (c.mobile, c.landline) if n]
-    emails = [c.email for c in chosen if c.email]
-    return AllowList.of(
-        phones=[*phones, *allowed.phones],
-        emails=[*emails, *allowed.emails],
-        public=allowed.public,
-    )
+    """The exercise guard's allow-list for a crisis (the policy: crisis.effects.exercise_reach)."""
+    reach = exercise_reach(crisis)
+    return AllowList.of(phones=reach.phones, emails=reach.emails, public=reach.public)
 
 
 def with_ack_links(
