@@ -26,6 +26,7 @@ from crisis.bootstrap import App
 from crisis.cli.common import ByOption, ConfigOption, console, fail, open_app, operator_authority
 from crisis.engine import Refused
 from crisis.model import Actor, Interface, Mode
+from crisis.queries import events
 from crisis.service import Activation, ActivationRequest
 from crisis.store.repository import CrisisNotFound
 from crisis.timefmt import elapsed_label, local_label
@@ -278,8 +279,7 @@ def rectify_t0(
     when = typed_t0(t0, tz, now, yes)
     login, authority = operator_authority(application.settings)
     try:
-        with application.store.transaction() as tx:
-            current = tx.crisis(crisis_id)
+        current = events.crisis(application.store, crisis_id)
     except CrisisNotFound as exc:
         raise fail(str(exc)) from None
     console.print(

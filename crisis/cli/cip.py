@@ -21,6 +21,7 @@ from crisis.cli.common import (
 from crisis.engine import Refused
 from crisis.exercise.callers import figures as call_figures
 from crisis.model import CipCallEnded
+from crisis.queries import events
 from crisis.store.repository import CrisisNotFound
 
 cip_app = typer.Typer(help="Cellule d'information du public (CIP) et son numéro unique (50).")
@@ -79,13 +80,12 @@ def cip_sheet(crisis_id: str, config: ConfigOption = None) -> None:
     application = open_app(config)
     tz = ZoneInfo(application.settings.prefecture.timezone)
     try:
-        with application.store.transaction() as tx:
-            crisis = tx.crisis(crisis_id)
-            calls = [
-                e.fact
-                for e in tx.journal(crisis_id, types=["CipCallEnded"])
-                if isinstance(e.fact, CipCallEnded)
-            ]
+        crisis = events.crisis(application.store, crisis_id)
+        calls = [
+            e.fact
+            for e in events.journal(application.store, crisis_id, types=["CipCallEnded"])
+            if isinstance(e.fact, CipCallEnded)
+        ]
         sheet = application.orchestrator.reading_sheet(crisis_id)
     except CrisisNotFound as exc:
         raise fail(str(exc)) from None

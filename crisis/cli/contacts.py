@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+import crisis.cli.contacts_rgpd as rgpd
+import crisis.operations.directory as directory_ops
+import crisis.queries.directory as directory_queries
 from contacts.check import check_directory, quorum_shortfall
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
@@ -20,65 +19,29 @@ from contacts.importer import (
     ImportReport,
     UnreadableFile,
 )
-from contacts.model import Contact, Directory, Role
+from contacts.model import Role
 from contacts.phone import mask
 from contacts.training import trained_ids
-from crisis.bootstrap import build_directory
+from crisis.bootstrap import open_store
 from crisis.cli.common import ConfigOption, console, fail, load
-from crisis.clock import SystemClock
+from crisis.cli.directory_source import (
+    SLOT,
+    SLOTS,
+    configured_directory,
+    database_store,
+    plural,
+    today,
+    wall_now,
+    zone,
+)
 from crisis.directory_admin import STATUS_LABELS, ImportKind, mask_email, run_import
-from crisis.settings import Settings
-from crisis.store import Store
 from crisis.store.directory import DirectoryIntegrityError
 from playbooks.loader import PlaybookErrors, load_library
 
 contacts_app = typer.Typer(
     help="Annuaire : élus, astreinte, liste de rappel, CIP, presse.", no_args_is_help=True
 )
-SLOT, SLOTS = "créneau d'astreinte", "créneaux d'astreinte"
 STATUS_COLOURS = {"imported": "green", "updated": "cyan", "unchanged": "dim", "rejected": "red"}
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _zone(settings: Settings) -> tzinfo:
-    return ZoneInfo(settings.prefecture.timezone)
-
-
-def _now() -> datetime:
-    return SystemClock().now()
-
-
-def _today(settings: Settings) -> date:
-    return _now().astimezone(_zone(settings)).date()
-
-
-def _database_store(settings: Settings, action: str) -> Store:
-    """The store, when the directory's source is the database (otherwise a French error)."""
-    if settings.directory.source != "database":
-        raise fail(
-            f"{action} : l'annuaire configuré n'est pas celui de la base de données "
-            f"(source actuelle : « {settings.directory.source} »). Indiquez "
-            '[directory] source = "database" dans le fichier de configuration.',
-            code=2,
-        )
-    return Store.open(settings.database.url)
-
-
-def _directory(settings: Settings) -> Directory:
-    """The configured directory; the database's is read once and its store closed."""
-    if settings.directory.source != "database":
-        return build_directory(settings)()
-    store = Store.open(settings.database.url)
-    try:
-        return build_directory(settings, store=store)()
-    finally:
-        store.close()
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count <= 1 else (plural or singular + 's')}"
 
 
 # --- check -------------------------------------------------------------------------------
@@ -96,9 +59,9 @@ def contacts_check(config: ConfigOption = None) -> None:
         library = load_library(settings.playbooks.library_dir, settings.playbooks.templates_dir)
     except PlaybookErrors as exc:
         raise fail(str(exc), code=2) from None
-    directory = _directory(settings)
-    now = _now()
-    tz = _zone(settings)
+    directory = configured_directory(settings)
+    now = wall_now()
+    tz = zone(settings)
     findings = check_directory(directory, now=now, tz=tz)
     today = now.astimezone(tz).date()
     for kind, playbook in library.playbooks.items():
@@ -137,8 +100,8 @@ def _print_report(report: ImportReport) -> None:
     console.print(table)
     counts = report.counts
     console.print(
-        f"{_plural(counts['imported'], 'importé')}, {counts['updated']} mis à jour, "
-        f"{_plural(counts['unchanged'], 'inchangé')}, {_plural(counts['rejected'], 'rejeté')}."
+        f"{plural(counts['imported'], 'importé')}, {counts['updated']} mis à jour, "
+        f"{plural(counts['unchanged'], 'inchangé')}, {plural(counts['rejected'], 'rejeté')}."
     )
 
 
@@ -169,19 +132,17 @@ def import_file(
         data = file.read_bytes()
     except OSError:
         raise fail(f"fichier illisible ou introuvable : {file}", code=2) from None
-    store = _database_store(settings, "import impossible")
+    store = database_store(settings, "import impossible")
     try:
-        with store.transaction() as tx:
-            revision = tx.directory_revision()  # before the rows: a race is caught below
-            current = tx.load_directory()
-        base = current
+        stored = directory_queries.stored_directory(store)  # its revision: a race is caught
+        current = base = stored.directory
         if not current.communes:
             base = current.model_copy(
                 update={"communes": load_communes(settings.directory.communes_file)}
             )
         try:
             result = run_import(
-                kind, data, base, source=file.name, keep=keep_valid, tz=_zone(settings)
+                kind, data, base, source=file.name, keep=keep_valid, tz=zone(settings)
             )
         except UnreadableFile as exc:
             raise fail(str(exc)) from None
@@ -190,7 +151,7 @@ def import_file(
         if rejected and not keep_valid:
             console.print(
                 f"[red]Rien n'a été enregistré[/red] : "
-                f"{_plural(rejected, 'ligne rejetée', 'lignes rejetées')}. "
+                f"{plural(rejected, 'ligne rejetée', 'lignes rejetées')}. "
                 "Corrigez le fichier, ou relancez avec --keep-valid pour n'enregistrer que "
                 "les lignes valides."
             )
@@ -201,15 +162,13 @@ def import_file(
         if result.directory is base:
             console.print("Aucun changement : l'annuaire est déjà à jour.")
             raise typer.Exit(1 if rejected else 0)
-        # the write lock is taken only now, for the replacement alone (the dispatcher may be
-        # writing to the same database); a change since the read means the report is stale
-        with store.transaction() as tx:
-            if tx.directory_revision(lock=True) != revision:
-                raise fail(
-                    "l'annuaire a été modifié pendant l'import (autre import ou effacement) : "
-                    "rien n'a été enregistré, relancez la commande"
-                )
-            tx.replace_directory(result.directory)
+        try:  # the write lock only now, for the replacement alone
+            directory_ops.replace_if_unchanged(store, result.directory, stored.revision)
+        except directory_ops.DirectoryChanged:
+            raise fail(
+                "l'annuaire a été modifié pendant l'import (autre import ou effacement) : "
+                "rien n'a été enregistré, relancez la commande"
+            ) from None
     except DirectoryIntegrityError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -217,134 +176,14 @@ def import_file(
     console.print("[green]Annuaire enregistré dans la base.[/green]")
     if rejected:
         console.print(
-            f"{_plural(rejected, 'ligne rejetée ignorée', 'lignes rejetées ignorées')} "
+            f"{plural(rejected, 'ligne rejetée ignorée', 'lignes rejetées ignorées')} "
             "(--keep-valid)."
         )
         raise typer.Exit(1)  # the valid lines are stored; the rejected ones still need fixing
 
 
-# --- export, erase (RGPD) ----------------------------------------------------------------
-
-
-def _person(directory: Directory, contact: Contact, tz: tzinfo) -> dict[str, Any]:
-    training = [
-        r.model_dump(mode="json", exclude={"contact_id"})
-        for r in directory.training
-        if r.contact_id == contact.id
-    ]
-    rosters = [
-        {
-            "role": s.role.value,
-            "qualite": "titulaire" if s.contact_id == contact.id else "suppléant",
-            "debut": s.starts.astimezone(tz).isoformat(),
-            "fin": s.ends.astimezone(tz).isoformat(),
-            "titulaire": s.contact_id,
-            "suppleant": s.deputy_id,
-        }
-        for s in directory.rosters
-        if contact.id in {s.contact_id, s.deputy_id}
-    ]
-    return {
-        "contact": contact.model_dump(mode="json"),
-        "formations": training,
-        "astreintes": rosters,
-    }
-
-
-@contacts_app.command(name="export")
-def export(
-    contact_id: Annotated[
-        str | None, typer.Argument(help="Identifiant du contact (tout l'annuaire sinon).")
-    ] = None,
-    *,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Fichier JSON à écrire.")],
-    config: ConfigOption = None,
-) -> None:
-    """Exporter en JSON un contact (droit d'accès, RGPD art. 15) ou tout l'annuaire."""
-    settings = load(config)
-    tz = _zone(settings)
-    directory = _directory(settings)
-    if contact_id is not None:
-        contact = directory.contact(contact_id)
-        if contact is None:
-            raise fail(f"aucun contact « {contact_id} » dans l'annuaire")
-        people = [contact]
-    else:
-        people = list(directory.contacts)
-    document: dict[str, Any] = {
-        "objet": "Droit d'accès (RGPD, article 15) : données de l'annuaire de crise"
-        if contact_id
-        else "Export de l'annuaire de crise",
-        "responsable": settings.prefecture.name,
-        "exporte_le": _now().astimezone(tz).isoformat(timespec="seconds"),
-        "contacts": [_person(directory, c, tz) for c in people],
-    }
-    if contact_id is None:
-        document["communes"] = [c.model_dump(mode="json") for c in directory.communes]
-    try:
-        output.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    except OSError:
-        raise fail(f"impossible d'écrire {output}") from None
-    trainings = sum(len(p["formations"]) for p in document["contacts"])
-    slots = sum(len(p["astreintes"]) for p in document["contacts"])
-    console.print(
-        f"Export écrit dans {escape(str(output))} : {_plural(len(people), 'contact')}, "
-        f"{_plural(trainings, 'formation')}, "
-        f"{_plural(slots, SLOT, SLOTS)}."
-    )
-    console.print(
-        "Ce fichier contient des données personnelles : transmettez-le par un canal sûr, "
-        "puis supprimez-le."
-    )
-
-
-@contacts_app.command(name="erase")
-def erase(
-    contact_id: Annotated[str, typer.Argument(help="Identifiant du contact à effacer.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Ne pas demander confirmation.")] = (
-        False
-    ),
-    config: ConfigOption = None,
-) -> None:
-    """Effacer un contact (droit à l'effacement, RGPD art. 17), ses formations et astreintes."""
-    settings = load(config)
-    store = _database_store(settings, "effacement impossible")
-    try:
-        if not yes:
-            if not sys.stdin.isatty():
-                raise fail("confirmez l'effacement en relançant avec --yes", code=2)
-            if not typer.confirm(f"Effacer définitivement le contact « {contact_id} » ?"):
-                raise fail("rien n'a été effacé")
-        with store.transaction() as tx:
-            scrubbed = tx.scrub_contact(contact_id)
-            if scrubbed.open_crises:  # checked before anything is erased: all or nothing
-                raise fail(
-                    f"« {contact_id} » est destinataire de l'événement en cours "
-                    f"{', '.join(scrubbed.open_crises)} : ses coordonnées peuvent encore servir. "
-                    "Rien n'a été effacé ; relancez l'effacement après la clôture."
-                )
-            found = tx.erase_contact(contact_id)
-            if not found and not scrubbed.closed_crises:
-                raise fail(f"aucun contact « {contact_id} » dans l'annuaire ni dans un événement")
-    finally:
-        store.close()
-    if found:
-        console.print(
-            f"[green]Contact « {escape(contact_id)} » effacé[/green] de l'annuaire, avec ses "
-            "formations et ses créneaux d'astreinte (s'il était suppléant, le créneau reste "
-            "sans suppléant)."
-        )
-    if scrubbed.closed_crises:
-        console.print(
-            f"Événements clos {', '.join(scrubbed.closed_crises)} : nom, numéros et adresse "
-            f"effacés de la liste des destinataires figée au temps 0 et de "
-            f"{scrubbed.outbox_rows} message(s) de la file d'envoi."
-        )
-    console.print(
-        f"La main courante ne désigne ce contact que par son identifiant "
-        f"« {escape(contact_id)} » (ni nom, ni numéro, ni adresse) : elle est conservée telle "
-        "quelle, comme preuve."
-    )
+contacts_app.command(name="export")(rgpd.export)
+contacts_app.command(name="erase")(rgpd.erase)
 
 
 # --- list, seed-demo ---------------------------------------------------------------------
@@ -360,8 +199,8 @@ def list_contacts(
 ) -> None:
     """Lister les contacts (numéros et adresses masqués)."""
     settings = load(config)
-    directory = _directory(settings)
-    trained = trained_ids(directory, _today(settings))
+    directory = configured_directory(settings)
+    trained = trained_ids(directory, today(settings))
     chosen = [
         c
         for c in directory.contacts
@@ -382,7 +221,7 @@ def list_contacts(
             "oui" if c.id in trained else "non",
         )
     console.print(table)
-    console.print(f"{_plural(len(chosen), 'contact')}.")
+    console.print(f"{plural(len(chosen), 'contact')}.")
 
 
 @contacts_app.command(name="seed-demo")
@@ -394,30 +233,28 @@ def seed_demo(
 ) -> None:
     """Écrire dans la base l'annuaire de démonstration (fiction), formations et astreintes."""
     settings = load(config)
-    tz = _zone(settings)
+    tz = zone(settings)
     directory = demo_directory(
         load_communes(settings.directory.communes_file),
         seed=settings.directory.seed,
-        now=_now(),
+        now=wall_now(),
         tz=tz,
     )
-    store = Store.open(settings.database.url)
+    store = open_store(settings.database.url)
     try:
-        with store.transaction() as tx:
-            present = tx.contact_count()
-            if present and not force:
-                raise fail(
-                    f"la base contient déjà un annuaire ({_plural(present, 'contact')}) : "
-                    "relancez avec --force pour le remplacer par l'annuaire de démonstration"
-                )
-            tx.replace_directory(directory)
+        directory_ops.install(store, directory, replace=force)
+    except directory_ops.DirectoryPresent as exc:
+        raise fail(
+            f"la base contient déjà un annuaire ({plural(exc.contacts, 'contact')}) : "
+            "relancez avec --force pour le remplacer par l'annuaire de démonstration"
+        ) from None
     finally:
         store.close()
     console.print(
         f"[green]Annuaire de démonstration enregistré[/green] : "
-        f"{len(directory.communes)} communes, {_plural(len(directory.contacts), 'contact')}, "
-        f"{_plural(len(directory.training), 'formation')}, "
-        f"{_plural(len(directory.rosters), SLOT, SLOTS)} "
+        f"{len(directory.communes)} communes, {plural(len(directory.contacts), 'contact')}, "
+        f"{plural(len(directory.training), 'formation')}, "
+        f"{plural(len(directory.rosters), SLOT, SLOTS)} "
         "(numéros de fiction ARCEP)."
     )
     if settings.directory.source != "database":

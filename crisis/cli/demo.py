@@ -28,6 +28,7 @@ from crisis.exercise.presets import (
 from crisis.journal import verify
 from crisis.model import Actor, Authority, ComplianceCheckpoint, Interface, StepStatus
 from crisis.owned_dir import check_dir, fresh_dir, protected_dirs
+from crisis.queries import events
 from crisis.runtime import Claim, claim, lock_database, serve
 from crisis.service import ActivationRequest
 from crisis.settings import Settings, load_settings
@@ -113,17 +114,15 @@ def _order_cip_at(app: App, crisis_id: str, when: datetime) -> None:
     """The demo's préfet orders the CIP after the playbook's reminder (T0+30)."""
     if app.clock.now() < when:
         return
-    with app.store.transaction() as tx:
-        if tx.crisis(crisis_id).t0_cip is not None:
-            return
+    if events.crisis(app.store, crisis_id).t0_cip is not None:
+        return
     app.orchestrator.activate_cip(crisis_id, DEMO_CIP_NUMBER, PREFET, authority=Authority.PREFET)
 
 
 def _approve_when_ready(app: App, crisis_id: str) -> None:
     """The demo's directeur de cabinet reads each draft for three minutes, then approves it."""
     now = app.clock.now()
-    with app.store.transaction() as tx:
-        waiting = [s for s in tx.steps(crisis_id) if s.status == StepStatus.APPROVAL]
+    waiting = [s for s in events.steps(app.store, crisis_id) if s.status == StepStatus.APPROVAL]
     for step in waiting:
         if step.held_since and now - step.held_since >= timedelta(minutes=3):
             app.orchestrator.approve(crisis_id, step.step_id, DIRCAB)
@@ -131,9 +130,8 @@ def _approve_when_ready(app: App, crisis_id: str) -> None:
 
 def _screen(app: App, crisis_id: str, t0: datetime) -> Group:
     now = app.clock.now()
-    with app.store.transaction() as tx:
-        entries = tx.journal(crisis_id)
-        counts = tx.outbox_counts(crisis_id)
+    entries = events.journal(app.store, crisis_id)
+    counts = events.outbox_counts(app.store, crisis_id)
     minutes = (now - t0).total_seconds() / 60
     verdicts = compliance.judge(entries, now)
     reach = compliance.commune_reach(entries, now)
@@ -167,9 +165,8 @@ def _screen(app: App, crisis_id: str, t0: datetime) -> Group:
 
 def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int:
     now = app.clock.now()
-    with app.store.transaction() as tx:
-        entries = tx.journal(crisis_id)
-        stored, head_seq, head_hash = tx.stored_journal(crisis_id)
+    entries = events.journal(app.store, crisis_id)
+    stored = events.stored_journal(app.store, crisis_id)
     final = [
         (e.seq, e.fact)
         for e in entries
@@ -180,15 +177,14 @@ def _conclude(app: App, crisis_id: str, data_dir: Path, console: Console) -> int
         console.print(f"Verdict journalisé (entrée n° {seq}) :")
         render_verdicts(checkpoint.verdicts)
     reach = compliance.commune_reach(entries, now)
-    with app.store.transaction() as tx:
-        crisis = tx.crisis(crisis_id)
+    crisis = events.crisis(app.store, crisis_id)
     console.print(reach_table(reach, crisis.commune_names, crisis.t0))
     non_joint = [r.code_insee for r in reach if r.status != "joint"]
     console.print(
         f"Communes jointes : {len(reach) - len(non_joint)}/{len(reach)} ; "
         f"non jointes : {', '.join(non_joint) or 'aucune'}"
     )
-    problems = verify(crisis_id, stored, head_seq, head_hash)
+    problems = verify(crisis_id, stored.entries, stored.head_seq, stored.head_hash)
     app.close()
     config = data_dir / "demo.toml"
     config.write_text(

@@ -12,6 +12,7 @@ from rich.markup import escape
 from contacts.area import AreaError
 from contacts.cog import load_extract
 from crisis.cli.common import ConfigOption, console, fail, load, settings_failed
+from crisis.cli.exercise_view import ConsoleExerciseView
 from crisis.exercise.runner import run_exercise
 from crisis.exercise.scenario import LIBRARY, ScenarioError, load_scenario
 from crisis.runtime import ServiceRefused
@@ -62,7 +63,7 @@ def exercise_run(
         run_exercise(
             scenario_file(scenario),
             data_dir=data_dir,
-            console=console,
+            view=ConsoleExerciseView(console),
             speed=speed,
             base=base,
             env=os.environ,

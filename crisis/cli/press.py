@@ -13,6 +13,7 @@ from rich.table import Table
 from crisis.cli.common import ByOption, ConfigOption, cli_actor, console, fail, open_app
 from crisis.engine import Refused
 from crisis.model import MediaRequestAnswered, MediaRequestAssigned, MediaRequestReceived
+from crisis.queries import events
 from crisis.store.repository import CrisisNotFound
 
 media_app = typer.Typer(help="Sollicitations presse : file, réponses, attributions (49.2).")
@@ -30,12 +31,11 @@ def media_list(
     application = open_app(config)
     tz = ZoneInfo(application.settings.prefecture.timezone)
     try:
-        with application.store.transaction() as tx:
-            tx.crisis(crisis_id)
-            entries = tx.journal(
-                crisis_id,
-                types=["MediaRequestReceived", "MediaRequestAssigned", "MediaRequestAnswered"],
-            )
+        entries = events.journal(
+            application.store,
+            crisis_id,
+            types=["MediaRequestReceived", "MediaRequestAssigned", "MediaRequestAnswered"],
+        )
     except CrisisNotFound as exc:
         raise fail(str(exc)) from None
     finally:

@@ -15,6 +15,7 @@ from crisis.cli.common import ConfigOption, console, err, fail, open_app
 from crisis.cli.views import render_cell, render_verdicts
 from crisis.journal import shown, verify
 from crisis.model import NOT_YET, Mode
+from crisis.queries import events
 from crisis.store.repository import CrisisNotFound
 from crisis.store.urls import database_label
 from crisis.timefmt import local_label
@@ -26,13 +27,10 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
     now = application.clock.now()
     tz = ZoneInfo(application.settings.prefecture.timezone)
     try:
-        with application.store.transaction() as tx:
-            crisis = tx.crisis(crisis_id)
-            entries = tx.journal(crisis_id)
-            steps = tx.steps(crisis_id)
-            counts = tx.outbox_counts(crisis_id)
+        seen = events.status(application.store, crisis_id)
     except CrisisNotFound as exc:
         raise fail(str(exc)) from None
+    crisis, entries, steps, counts = seen.crisis, seen.entries, seen.steps, seen.counts
     elapsed = now - crisis.t0
     mins = int(elapsed.total_seconds() // 60)
     console.print(
@@ -90,8 +88,7 @@ def journal(
     tz = ZoneInfo(application.settings.prefecture.timezone)
     try:
         entries = application.orchestrator.journal(target)
-        with application.store.transaction() as tx:
-            tx.crisis(target)
+        events.crisis(application.store, target)
     except CrisisNotFound as exc:
         raise fail(str(exc)) from None
     wording = (
@@ -121,33 +118,32 @@ def verify_journal(application: App, crisis_id: str | None, *, quiet: bool = Fal
     pointed at the wrong database sees it. An empty database is not an altered one (0).
     """
     where = database_label(application.settings.database.url)
-    with application.store.transaction() as tx:
-        ids = [crisis_id] if crisis_id else tx.crisis_ids(open_only=False)
-        broken = 0
-        entries = 0
-        if not ids and not quiet:
-            console.print(f"Aucun événement dans la {where} : rien à vérifier.")
-            return 0
-        for cid in ids:
-            try:
-                stored, head_seq, head_hash = tx.stored_journal(cid)
-            except CrisisNotFound as exc:
-                err.print(f"[red]{escape(str(exc))}[/red]")
-                return 1
-            problems = verify(cid, stored, head_seq, head_hash)
-            entries += len(stored)
-            if quiet:
-                broken += bool(problems)
-                continue
-            if problems:
-                broken += 1
-                console.print(f"[red]{cid} : main courante ALTÉRÉE[/red]")
-                for p in problems:
-                    console.print(f"  - {p}")
-            else:
-                console.print(
-                    f"[green]{cid} : main courante intègre ({len(stored)} entrées)[/green]"
-                )
+    ids = [crisis_id] if crisis_id else events.crisis_ids(application.store)
+    broken = 0
+    entries = 0
+    if not ids and not quiet:
+        console.print(f"Aucun événement dans la {where} : rien à vérifier.")
+        return 0
+    for cid in ids:
+        try:
+            stored = events.stored_journal(application.store, cid)
+        except CrisisNotFound as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            return 1
+        problems = verify(cid, stored.entries, stored.head_seq, stored.head_hash)
+        entries += len(stored.entries)
+        if quiet:
+            broken += bool(problems)
+            continue
+        if problems:
+            broken += 1
+            console.print(f"[red]{cid} : main courante ALTÉRÉE[/red]")
+            for p in problems:
+                console.print(f"  - {p}")
+        else:
+            console.print(
+                f"[green]{cid} : main courante intègre ({len(stored.entries)} entrées)[/green]"
+            )
     if not quiet:
         altered = f", dont {broken} ALTÉRÉE(S)" if broken else ""
         console.print(
@@ -164,14 +160,12 @@ def list_crises(config: ConfigOption = None) -> None:
     table = Table(title="Événements")
     for col in ("identifiant", "type", "mode", f"T0 ({timefmt.zone_label(tz)})", "état"):
         table.add_column(col)
-    with application.store.transaction() as tx:
-        for cid in tx.crisis_ids(open_only=False):
-            c = tx.crisis(cid)
-            table.add_row(
-                c.id,
-                c.kind.label,
-                c.mode.value,
-                timefmt.clock(c.t0, tz, date=True),
-                "clos" if c.closed_at else "ouvert",
-            )
+    for c in events.crises(application.store):
+        table.add_row(
+            c.id,
+            c.kind.label,
+            c.mode.value,
+            timefmt.clock(c.t0, tz, date=True),
+            "clos" if c.closed_at else "ouvert",
+        )
     console.print(table)

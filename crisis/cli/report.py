@@ -18,6 +18,7 @@ from crisis.cli.common import ByOption, ConfigOption, cli_actor, console, fail, 
 from crisis.directory_admin import training_rows
 from crisis.engine import Refused
 from crisis.model import CorrectiveAction, JournalEntry, LessonsRecorded
+from crisis.queries import events
 from crisis.reports import write_annual, write_compliance, write_rex
 from crisis.store.repository import CrisisNotFound
 
@@ -54,9 +55,7 @@ def _written(paths: list[Path]) -> None:
 def _journal(config: Path | None, crisis_id: str) -> tuple[list[JournalEntry], str, str, datetime]:
     application = open_app(config)
     try:
-        with application.store.transaction() as tx:
-            tx.crisis(crisis_id)
-            entries = tx.journal(crisis_id)
+        entries = events.journal(application.store, crisis_id)
     except CrisisNotFound as exc:
         raise fail(str(exc)) from None
     finally:
@@ -118,8 +117,7 @@ def report_annual(
     """Le bilan annuel : événements et exercices, conformité, formations, actions ouvertes."""
     application = open_app(config)
     try:
-        with application.store.transaction() as tx:
-            journals = [tx.journal(c) for c in tx.crisis_ids(open_only=False)]
+        journals = events.journals(application.store)
         now = application.clock.now()
         settings = application.settings
         tz = ZoneInfo(settings.prefecture.timezone)

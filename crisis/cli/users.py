@@ -11,6 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+import crisis.operations.accounts as account_ops
+import crisis.queries.accounts as account_queries
 from crisis.accounts import (
     AccountError,
     WebRole,
@@ -23,8 +25,8 @@ from crisis.accounts import (
     totp_by_default,
     totp_uri,
 )
+from crisis.bootstrap import open_store, wall_clock
 from crisis.cli.common import ConfigOption, console, fail, load
-from crisis.clock import SystemClock
 from crisis.store import Store
 from crisis.store.accounts import AccountExists, UnknownAccount
 
@@ -37,7 +39,7 @@ LoginArgument = Annotated[str, typer.Argument(help="Identifiant du compte (ex. :
 
 @contextmanager
 def _store(config: ConfigOption) -> Iterator[Store]:
-    store = Store.open(load(config).database.url)
+    store = open_store(load(config).database.url)
     try:
         yield store
     finally:
@@ -107,7 +109,7 @@ def add(
         raise fail("indiquez un nom affiché (1 à 200 caractères) avec --name")
     password = _read_password()
     secret = new_totp_secret() if (totp or totp_by_default(role)) and not no_totp else None
-    now = SystemClock().now()
+    now = wall_clock().now()
     user = WebUser(
         login=login,
         display_name=display_name,
@@ -119,8 +121,7 @@ def add(
     )
     with _store(config) as store:
         try:
-            with store.transaction() as tx:
-                tx.add_user(user)
+            account_ops.add_user(store, user)
         except AccountExists:
             raise fail(f"le compte « {login} » existe déjà") from None
     console.print(
@@ -133,8 +134,7 @@ def add(
 def _set(config: ConfigOption, login: str, **values: object) -> WebUser:
     with _store(config) as store:
         try:
-            with store.transaction() as tx:
-                return tx.update_user(login, SystemClock().now(), **values)
+            return account_ops.update_user(store, login, wall_clock().now(), **values)
         except UnknownAccount as exc:
             raise fail(str(exc)) from None
 
@@ -163,8 +163,8 @@ def reset(
 ) -> None:
     """Changer le mot de passe d'un compte (--totp : renouveler aussi le second facteur)."""
     login = _login(login)
-    with _store(config) as store, store.transaction() as tx:
-        exists = tx.user(login) is not None
+    with _store(config) as store:
+        exists = account_queries.user(store, login) is not None
     if not exists:
         raise fail(f"aucun compte « {login} »")
     values: dict[str, object] = {"password_hash": hash_password(_read_password())}
@@ -180,9 +180,8 @@ def reset(
 @users_app.command(name="list")
 def list_users(config: ConfigOption = None) -> None:
     """Lister les comptes et leurs jetons d'API (jamais de secret)."""
-    with _store(config) as store, store.transaction() as tx:
-        users = tx.users()
-        tokens = tx.tokens()
+    with _store(config) as store:
+        users, tokens = account_queries.users_and_tokens(store)
     if not users:
         console.print("Aucun compte web.")
         return
@@ -209,15 +208,11 @@ def token(login: LoginArgument, config: ConfigOption = None) -> None:
     new = new_api_token()
     with _store(config) as store:
         try:
-            with store.transaction() as tx:
-                user = tx.user(login)
-                if user is None:
-                    raise UnknownAccount(login)
-                if user.disabled:
-                    raise fail(f"le compte « {login} » est désactivé : aucun jeton créé")
-                tx.add_token(login, new.hash, new.prefix, SystemClock().now())
+            account_ops.add_token(store, login, new.hash, new.prefix, wall_clock().now())
         except UnknownAccount as exc:
             raise fail(str(exc)) from None
+        except account_ops.AccountDisabled:
+            raise fail(f"le compte « {login} » est désactivé : aucun jeton créé") from None
     console.print(
         f"Jeton d'API créé pour {escape(login)} (à conserver maintenant : il ne sera plus "
         "affiché ; en-tête « Authorization: Bearer <jeton> ») :"
@@ -232,8 +227,8 @@ def revoke_token(
 ) -> None:
     """Révoquer un jeton d'API."""
     prefix = prefix.strip().rstrip("…")
-    with _store(config) as store, store.transaction() as tx:
-        revoked = tx.revoke_tokens(prefix, SystemClock().now())
+    with _store(config) as store:
+        revoked = account_ops.revoke_tokens(store, prefix, wall_clock().now())
     if not revoked:
         raise fail(f"aucun jeton actif ne commence par « {prefix} »")
     for item in revoked:

@@ -13,9 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from rich.console import Console
-
-from crisis.clock import SystemClock
+from crisis.bootstrap import wall_clock
 from crisis.exercise.control import RunControl, RunStatus
 from crisis.exercise.errors import ScenarioError
 from crisis.settings import Settings
@@ -28,9 +26,10 @@ def main(argv: list[str]) -> int:
         return 2
     folder = Path(argv[0])
     control = RunControl(folder)
-    wall = SystemClock()
+    wall = wall_clock()
     control.report(wall.now(), force=True, status=RunStatus.STARTING)
-    from crisis.exercise.runner import run_exercise  # heavy imports after the first report
+    from crisis.exercise.log_view import LogView  # heavy imports after the first report
+    from crisis.exercise.runner import run_exercise
     from crisis.runtime import ServiceRefused
 
     try:
@@ -38,7 +37,7 @@ def main(argv: list[str]) -> int:
         result = run_exercise(
             Path(control.launch.scenario),
             data_dir=folder / "donnees",
-            console=Console(file=sys.stdout, force_terminal=False, width=120),
+            view=LogView(sys.stdout),
             speed=control.launch.speed,
             base=settings,
             env=os.environ,

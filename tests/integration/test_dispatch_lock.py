@@ -79,7 +79,6 @@ def test_an_exercise_on_a_served_folder_is_refused_and_deletes_nothing(tmp_path:
             run_exercise(
                 LIBRARY / "inondation_furan.toml",
                 data_dir=folder,
-                console=Console(quiet=True),
                 base=None,
                 env={},
             )
