@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from crisis import timefmt
+from crisis import compliance, timefmt
 from crisis.model import EngagementStatus
 from crisis.reports.figures import (
     MEDIA_KINDS,
@@ -30,19 +30,7 @@ __all__ = [
     "rex_document",
 ]
 
-ENGAGEMENT_TITLES = {
-    "47": "Cellule de communication d'urgence activée en moins d'une heure",
-    "47.1": "Direction par le directeur de cabinet ou le sous-préfet, avec l'agent d'astreinte",
-    "47.2": "Cellule composée d'agents formés (quorum)",
-    "48": "Information des élus, du public et des médias dans l'heure",
-    "48.1": "Élus locaux des communes concernées contactés",
-    "48.2": "Vivier presse mobilisé",
-    "48.3": "Première communication presse",
-    "48.4": "Publication sur le site de l'État et les réseaux sociaux",
-    "48.5": "Contenu du premier message (rubriques applicables)",
-    "50.1": "Numéro unique de la CIP annoncé (médias, internet, téléphone)",
-    "CIAV": "Numéro de la CIAV relayé (attentat)",
-}
+ENGAGEMENT_TITLES = {rule.code: rule.title for rule in compliance.RULES}
 MEDIA_KIND_LABELS = {
     "appel": "appels",
     "courriel": "courriels",

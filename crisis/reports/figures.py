@@ -403,7 +403,7 @@ def _compliance(j: JournalView) -> tuple[ComplianceRow, ...]:
     by_seq = {e.seq: e for e in j.entries}
     rows = []
     for verdict in compliance.judge_view(j):
-        origin = "T0 CIP" if verdict.engagement == Engagement.E50_1 else "T0"
+        origin = compliance.clock_of(verdict.engagement)
         delay = None if verdict.delay_seconds is None else timedelta(seconds=verdict.delay_seconds)
         evidence = tuple(
             Evidence(seq, by_seq[seq].at, by_seq[seq].text)
