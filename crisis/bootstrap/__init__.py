@@ -104,7 +104,7 @@ def engine_config(settings: Settings) -> EngineConfig:
     """What the engine needs from the settings: wording context and public accounts."""
     return EngineConfig(
         prefecture=settings.prefecture.name,
-        timezone=ZoneInfo(settings.prefecture.timezone),
+        timezone=settings.prefecture.zone,
         public_addresses={  # each public channel's account, named by its catalog row
             row.name: getattr(settings.public, row.address[0])
             for row in CATALOG.values()
