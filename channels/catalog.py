@@ -16,6 +16,7 @@ __all__ = [
     "CHANNEL_LABELS",
     "DEFAULT_RATES",
     "PROVIDERS",
+    "PROVIDER_SECTIONS",
     "PUBLIC_CHANNELS",
     "SOCIAL_CHANNELS",
     "ChannelName",
@@ -78,6 +79,7 @@ class ChannelSpec:
     default_rate: float  # messages per second when [channels.<name>] gives no rate
     means: frozenset[Means]  # the Module 7 means a message on the channel counts for
     providers: frozenset[str]  # "simulated" and the real providers the channel can use
+    sections: tuple[str, ...]  # the top-level config tables its real providers read
     social: bool = False  # a social network (X, Facebook): 48.4 asks for one of them
     # acknowledgements come back by the phone chain (call "tapez 1", SMS "répondez 1")
     phone_chain: bool = False
@@ -97,6 +99,7 @@ _ROWS = (
         default_rate=1.0,  # Twilio: 1 call/s per account until business verification
         means=frozenset({"téléphone"}),
         providers=frozenset({"simulated", "twilio"}),
+        sections=("twilio",),
         phone_chain=True,
     ),
     ChannelSpec(
@@ -112,6 +115,7 @@ _ROWS = (
         default_rate=10.0,  # alphanumeric sender: 10 segments/s
         means=frozenset({"téléphone"}),
         providers=frozenset({"simulated", "twilio"}),
+        sections=("twilio",),
         phone_chain=True,
     ),
     ChannelSpec(
@@ -127,6 +131,7 @@ _ROWS = (
         default_rate=5.0,
         means=frozenset({"médias"}),
         providers=frozenset({"simulated", "smtp"}),
+        sections=("smtp",),
     ),
     ChannelSpec(
         name=ChannelName.X,
@@ -141,6 +146,7 @@ _ROWS = (
         default_rate=0.1,  # 100 posts per 15 minutes
         means=frozenset({"internet"}),
         providers=frozenset({"simulated", "x"}),
+        sections=("x",),
         social=True,
     ),
     ChannelSpec(
@@ -156,6 +162,7 @@ _ROWS = (
         default_rate=1.0,
         means=frozenset({"internet"}),
         providers=frozenset({"simulated", "facebook"}),
+        sections=("facebook",),
         social=True,
     ),
     ChannelSpec(
@@ -171,6 +178,7 @@ _ROWS = (
         default_rate=5.0,
         means=frozenset({"internet"}),
         providers=frozenset({"simulated", "website"}),
+        sections=("website",),
     ),
     ChannelSpec(
         name=ChannelName.APP,
@@ -185,6 +193,7 @@ _ROWS = (
         default_rate=5.0,
         means=frozenset({"internet"}),
         providers=frozenset({"simulated", "webhook"}),
+        sections=("app",),
     ),
     ChannelSpec(
         name=ChannelName.STANDARD,
@@ -200,6 +209,7 @@ _ROWS = (
         # the switchboard's message (calls and SMS to the standard's staff count too)
         means=frozenset({"téléphone"}),
         providers=frozenset({"simulated", "twilio"}),
+        sections=("twilio", "standard"),
     ),
 )
 
@@ -221,3 +231,5 @@ SOCIAL_CHANNELS = frozenset(row.name for row in _ROWS if row.social)
 CHANNEL_LABELS = {row.name: row.label for row in _ROWS}
 DEFAULT_RATES = {row.name: row.default_rate for row in _ROWS}
 PROVIDERS = {row.name: row.providers for row in _ROWS}
+# Every provider table the configuration may hold ([twilio], [smtp], …, [standard]).
+PROVIDER_SECTIONS = frozenset(section for row in _ROWS for section in row.sections)

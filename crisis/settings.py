@@ -10,10 +10,17 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from channels.base import ChannelName, is_loopback_host
-from channels.catalog import CATALOG
+from channels.catalog import CATALOG, PROVIDER_SECTIONS
 from channels.publication import valid_timezone
 from crisis.model import Authority
 
@@ -99,7 +106,8 @@ class SimulationSettings(_Section):
     seed: int = 1
 
 
-Provider = Literal["simulated", "twilio", "smtp", "x", "facebook", "website", "webhook"]
+# "simulated", or a real provider the channel's catalog row names (checked by Settings).
+Provider = str
 
 
 class ChannelSettings(_Section):
@@ -194,15 +202,24 @@ class Settings(_Section):
     # system accounts (login) and their authority: agent, sous_prefet, directeur_cabinet, prefet;
     # the CIP's opening and closing are orders of the préfet (directeur_cabinet or above)
     accounts: dict[str, Authority] = Field(default_factory=dict)
-    # Real providers: each section is checked by its channel module when built (bootstrap).
-    twilio: dict[str, object] | None = None
-    smtp: dict[str, object] | None = None
-    x: dict[str, object] | None = None
-    facebook: dict[str, object] | None = None
-    website: dict[str, object] | None = None
-    app: dict[str, object] | None = None
-    standard: dict[str, object] | None = None  # the switchboard's number (channel « standard »)
+    # Real providers' tables ([twilio], [smtp], …, [standard]: the channel catalog's sections),
+    # kept raw here: each is checked by its bootstrap builder row when the channel is built.
+    sections: dict[str, dict[str, object]] = Field(default_factory=dict)
     cip: dict[str, object] | None = None  # the CIP's numéro unique and its queue (Twilio)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _provider_sections(cls, value: object) -> object:
+        # [twilio], [smtp]… are top-level tables in the TOML; they are gathered in `sections`
+        if not isinstance(value, dict):
+            return value
+        found = {k: v for k, v in value.items() if k in PROVIDER_SECTIONS and v is not None}
+        rest = {k: v for k, v in value.items() if k not in PROVIDER_SECTIONS}
+        return {**rest, "sections": {**rest.get("sections", {}), **found}} if found else rest
+
+    def section(self, name: str) -> dict[str, object] | None:
+        """A real provider's table as written ([twilio], [smtp]…), None when absent."""
+        return self.sections.get(name)
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -77,7 +77,6 @@ class Provider(Generic[M]):
     name: str  # as written in `[channels.<channel>] provider = "<name>"`
     section: str
     model: type[M]
-    data: Callable[[Settings], dict[str, object] | None]
     build: Callable[[M, Parts], Channel]
     check: Callable[[M, Mapping[str, str], Sequence[ChannelName]], list[str]]
 
@@ -87,7 +86,7 @@ class Provider(Generic[M]):
 
     def settings_of(self, settings: Settings, user: str) -> M:
         """This provider's section of `settings`, validated."""
-        return section(self.model, self.data(settings), self.section, user)
+        return section(self.model, settings.section(self.section), self.section, user)
 
 
 def _twilio(twilio: TwilioSettings, parts: Parts) -> Channel:
@@ -108,7 +107,7 @@ def _switchboard(
     user: str,
 ) -> SwitchboardChannel:
     """The switchboard's message (channel « standard »), through the Twilio number's webhook."""
-    board = section(SwitchboardSettings, settings.standard, "standard", user)
+    board = section(SwitchboardSettings, settings.section("standard"), "standard", user)
     if board.state_dir is None:
         board = board.model_copy(update={"state_dir": settings.data_dir / "standard"})
     if twilio.public_base_url is None:
@@ -139,12 +138,11 @@ def _check_twilio(
 PROVIDERS: dict[str, Provider[Any]] = {
     row.name: row
     for row in (
-        Provider("twilio", "twilio", TwilioSettings, lambda s: s.twilio, _twilio, _check_twilio),
+        Provider("twilio", "twilio", TwilioSettings, _twilio, _check_twilio),
         Provider(
             "smtp",
             "smtp",
             SmtpSettings,
-            lambda s: s.smtp,
             lambda smtp, p: EmailChannel(smtp, SmtpCredentials.from_env(p.env), p.clock),
             lambda smtp, env, _used: check_email(smtp, env),
         ),
@@ -152,7 +150,6 @@ PROVIDERS: dict[str, Provider[Any]] = {
             "x",
             "x",
             XSettings,
-            lambda s: s.x,
             lambda x, p: XChannel(x, XCredentials.from_env(p.env), p.clock),
             lambda x, env, _used: check_x(x, env),
         ),
@@ -160,7 +157,6 @@ PROVIDERS: dict[str, Provider[Any]] = {
             "facebook",
             "facebook",
             FacebookSettings,
-            lambda s: s.facebook,
             lambda fb, p: FacebookChannel(fb, FacebookCredentials.from_env(p.env), p.clock),
             lambda fb, env, _used: check_facebook(fb, env),
         ),
@@ -168,7 +164,6 @@ PROVIDERS: dict[str, Provider[Any]] = {
             "website",
             "website",
             WebsiteSettings,
-            lambda s: s.website,
             _website,
             lambda site, env, _used: check_website(site, env),
         ),
@@ -176,7 +171,6 @@ PROVIDERS: dict[str, Provider[Any]] = {
             "webhook",
             "app",
             AppSettings,
-            lambda s: s.app,
             lambda app, p: AppChannel(app, AppCredentials.from_env(p.env), p.clock),
             lambda app, env, _used: check_app(app, env),
         ),

@@ -31,11 +31,13 @@ def provider_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
     for provider in PROVIDERS.values():
         if provider.name not in used:
             continue
-        found = _checked(problems, provider.section, provider.model, provider.data(settings))
+        found = _checked(
+            problems, provider.section, provider.model, settings.section(provider.section)
+        )
         if found is not None:
             checked = provider.check(found, env, used[provider.name])
             problems += [f"[{provider.section}] {p}" for p in checked]
-    twilio_ok = settings.twilio is not None and "twilio" in used
+    twilio_ok = settings.section("twilio") is not None and "twilio" in used
     if ChannelName.STANDARD in used.get("twilio", []):
         problems += _switchboard_problems(settings, env, twilio_ok)
     problems += _hotline_problems(settings, env, twilio_ok)
@@ -59,9 +61,9 @@ def _checked(
 
 def _switchboard_problems(settings: Settings, env: Mapping[str, str], twilio_ok: bool) -> list[str]:
     problems: list[str] = []
-    board = _checked(problems, "standard", SwitchboardSettings, settings.standard)
+    board = _checked(problems, "standard", SwitchboardSettings, settings.section("standard"))
     if board is not None and twilio_ok:
-        twilio = _checked(problems, "twilio", TwilioSettings, settings.twilio)
+        twilio = _checked(problems, "twilio", TwilioSettings, settings.section("twilio"))
         if twilio is not None:
             problems += [f"[standard] {p}" for p in check_switchboard(board, twilio, env)]
     return problems
@@ -75,7 +77,7 @@ def _hotline_problems(settings: Settings, env: Mapping[str, str], twilio_ok: boo
     if hotline is not None and hotline.number is not None:
         if not twilio_ok:
             problems.append("[cip] le numéro unique passe par Twilio : section [twilio] requise")
-        elif twilio := _checked(problems, "twilio", TwilioSettings, settings.twilio):
+        elif twilio := _checked(problems, "twilio", TwilioSettings, settings.section("twilio")):
             problems += [f"[cip] {p}" for p in check_hotline_number(twilio, hotline.number, env)]
     return problems
 

@@ -111,7 +111,7 @@ def service_effects(
     if webhooks is not None and webhooks.hotline is not None:
         cip = CipNumberRouting(
             TwilioNumbers(
-                section(TwilioSettings, settings.twilio, "twilio", "la CIP"),
+                section(TwilioSettings, settings.section("twilio"), "twilio", "la CIP"),
                 TwilioCredentials.from_env(env),
             ),
             webhooks.hotline,

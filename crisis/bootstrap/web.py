@@ -62,15 +62,15 @@ def webhooks_of(settings: Settings, env: Mapping[str, str]) -> Webhooks | None:
             twilio_auth_token=None,  # no Twilio channel: every Twilio callback is refused
             ack_signer=signer,
         )
-    twilio = section(TwilioSettings, settings.twilio, "twilio", "Twilio")
+    twilio = section(TwilioSettings, settings.section("twilio"), "twilio", "Twilio")
     if twilio.public_base_url is None:
         raise ChannelConfigError(
             "clé « twilio.public_base_url » absente : adresse publique où Twilio rappelle "
             "l'orchestrateur (accusés, « tapez 1 »)"
         )
     board = (
-        section(SwitchboardSettings, settings.standard, "standard", "le standard")
-        if settings.standard is not None
+        section(SwitchboardSettings, settings.section("standard"), "standard", "le standard")
+        if settings.section("standard") is not None
         else SwitchboardSettings()
     )
     return Webhooks(

@@ -16,6 +16,9 @@ from pathlib import Path
 from crisis.bootstrap import wall_clock
 from crisis.exercise.control import RunControl, RunStatus
 from crisis.exercise.errors import ScenarioError
+from crisis.exercise.log_view import LogView
+from crisis.exercise.runner import run_exercise
+from crisis.runtime import ServiceRefused
 from crisis.settings import Settings
 
 
@@ -28,9 +31,6 @@ def main(argv: list[str]) -> int:
     control = RunControl(folder)
     wall = wall_clock()
     control.report(wall.now(), force=True, status=RunStatus.STARTING)
-    from crisis.exercise.log_view import LogView  # heavy imports after the first report
-    from crisis.exercise.runner import run_exercise
-    from crisis.runtime import ServiceRefused
 
     try:
         settings = Settings.model_validate(control.launch.settings)

@@ -47,11 +47,13 @@ def routed(settings: Settings, clock, fake: FakeTwilio) -> Iterator[App]:
     custom = settings.model_copy(
         update={
             "channels": channels,
-            "twilio": {
-                "api_base_url": fake.base_url,
-                "public_base_url": BASE,
-                "voice_from": "+33465710000",
-                "timeout_s": 5,
+            "sections": {
+                "twilio": {
+                    "api_base_url": fake.base_url,
+                    "public_base_url": BASE,
+                    "voice_from": "+33465710000",
+                    "timeout_s": 5,
+                },
             },
             "cip": {"number": NUMBER},
         }

@@ -24,10 +24,12 @@ def site_app(settings, clock, tmp_path: Path):
     custom = settings.model_copy(
         update={
             "channels": channels,
-            "website": {
-                "output_dir": str(site),
-                "public_url": "https://www.loire.gouv.fr/alerte",
-                "cap_sender": "pref-loire@interieur.gouv.fr",
+            "sections": {
+                "website": {
+                    "output_dir": str(site),
+                    "public_url": "https://www.loire.gouv.fr/alerte",
+                    "cap_sender": "pref-loire@interieur.gouv.fr",
+                },
             },
         }
     )

@@ -52,17 +52,19 @@ def real_app(settings: Settings, clock, tmp_path: Path, relay: Relay, certificat
         update={
             "channels": channels,
             "exercise": ExerciseSettings(real_sends=True),
-            "smtp": {
-                "host": "127.0.0.1",
-                "port": relay.port,
-                "from_address": "pref-communication@example.fr",
-                "ca_file": str(certificate[0]),
-                "timeout_s": 5,
-            },
-            "website": {
-                "output_dir": str(site),
-                "public_url": "https://www.loire.gouv.fr/alerte",
-                "cap_sender": "pref-loire@interieur.gouv.fr",
+            "sections": {
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": relay.port,
+                    "from_address": "pref-communication@example.fr",
+                    "ca_file": str(certificate[0]),
+                    "timeout_s": 5,
+                },
+                "website": {
+                    "output_dir": str(site),
+                    "public_url": "https://www.loire.gouv.fr/alerte",
+                    "cap_sender": "pref-loire@interieur.gouv.fr",
+                },
             },
         }
     )

@@ -77,12 +77,14 @@ def twilio_app(
     configured = settings.model_copy(
         update={
             "channels": channels,
-            "twilio": {
-                "api_base_url": fake.base_url,
-                "public_base_url": web_base,
-                "sms_sender": "PREF42",
-                "voice_from": "+33199000001",
-                "timeout_s": TIMEOUT_S,
+            "sections": {
+                "twilio": {
+                    "api_base_url": fake.base_url,
+                    "public_base_url": web_base,
+                    "sms_sender": "PREF42",
+                    "voice_from": "+33199000001",
+                    "timeout_s": TIMEOUT_S,
+                },
             },
         }
     )
