@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+
 from crisis.accounts import WebRole
 from crisis.bootstrap import App
 from crisis.clock import FakeClock
@@ -38,7 +40,6 @@ def test_main_pages_have_no_serious_accessibility_violation(
     """axe-core on /connexion, /crises, /crises/{id}, its drafting form and /exercices, 1280
     and 375 px wide."""
     executable = chromium
-    from playwright.sync_api import sync_playwright
 
     base = served
     shared._user(app, "prefete", WebRole.PREFET, "Préfète")

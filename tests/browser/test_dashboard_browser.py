@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import sync_playwright
 
 from channels.ack_link import AckLinkSigner
 from contacts.model import Role
@@ -81,7 +82,6 @@ def test_dashboard_in_chromium(
 ) -> None:
     """The whole round: declare, refuse the drafter, approve from a phone, watch it live."""
     executable = chromium
-    from playwright.sync_api import sync_playwright
 
     base = served
     _user(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
@@ -228,8 +228,6 @@ def test_second_form_for_the_same_activation_shows_the_event_recorded(
     """Two agents fill a fresh form each for one COD activation: one event, the second agent is
     shown « Activation déjà enregistrée » on it; another kind under the reference is refused,
     and the directeur de cabinet then rectifies the T0 on the board."""
-    from playwright.sync_api import sync_playwright
-
     base = served
     _user(app, "agent1", WebRole.AGENT, "Agent d'astreinte")
     _user(app, "agent2", WebRole.AGENT, "Second agent")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from PIL import Image
+from playwright.sync_api import sync_playwright
 
 from crisis.model import JournalEntry
 from crisis.reports import rex_figures, write_rex
@@ -22,8 +24,6 @@ def test_rex_html_renders_chart_and_tables_in_chromium(run, tmp_path, artefacts,
     """Headless Chromium at 1280 px: the SVG timeline has size and markers, the compliance
     table has its rows, the EXERCICE banner shows, nothing overflows sideways; screenshot kept."""
     executable = chromium
-    from PIL import Image
-    from playwright.sync_api import sync_playwright
 
     entries, now = run
     figures = rex_figures(entries, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import sqlite3
 import subprocess
@@ -165,8 +166,6 @@ def test_same_activation_twice_from_the_cli_is_one_event(tmp_path: Path):
 
 def test_prefet_rectifies_a_wrong_t0_and_the_journal_and_status_follow(tmp_path: Path):
     """The directeur de cabinet rectifies T0 from the CLI: journaled with the reason, counted."""
-    import pwd
-
     config = _config(tmp_path)
     login = pwd.getpwuid(os.getuid()).pw_name
     wrong = datetime.now(ZoneInfo("Europe/Paris")) - timedelta(minutes=50)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -105,8 +106,6 @@ def test_roster_is_snapshotted_at_t0(app, clock):
 
 def test_local_t0_is_stored_as_the_same_instant(app, clock):
     """A T0 typed in Paris time is the same instant once stored and read back (SQLite included)."""
-    from zoneinfo import ZoneInfo
-
     paris = clock.now().astimezone(ZoneInfo("Europe/Paris"))
     crisis = activate(app, paris).crisis
     with app.store.transaction() as tx:
@@ -127,8 +126,6 @@ def test_same_key_with_another_area_is_refused_not_merged(app, clock):
 
 def test_same_instant_typed_in_another_zone_is_the_same_activation(app, clock):
     """02:10 Paris and 01:10 UTC are one T0: the derived key does not depend on the zone."""
-    from zoneinfo import ZoneInfo
-
     first = activate(app, clock.now())
     again = activate(app, clock.now().astimezone(ZoneInfo("Europe/Paris")))
     assert not again.created and again.crisis.id == first.crisis.id

@@ -14,6 +14,7 @@ from crisis.accounts import WebRole, WebUser, hash_password, new_api_token
 from crisis.bootstrap import App
 from crisis.clock import FakeClock
 from crisis.model import Interface, NoteAdded
+from crisis.web import create_app
 from crisis.web.api import OPENAPI_PATH, mount_api
 from tests.integration.helpers import COMMUNES, journal, of_type
 
@@ -284,8 +285,6 @@ async def test_the_openapi_schema_documents_the_api_only(http: httpx.AsyncClient
 async def test_the_served_app_carries_the_api_beside_the_webhooks(app: App):
     """`crisis run`'s web application (create_app) serves the API and its OpenAPI schema; the
     Twilio webhooks stay outside it and need no token."""
-    from crisis.web import create_app
-
     web = create_app(app, twilio_auth_token="jeton", public_base_url="https://crise.example.fr")
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:

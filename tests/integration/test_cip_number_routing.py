@@ -12,7 +12,7 @@ import pytest
 from channels.base import ChannelName
 from channels.twilio_common import ENV_ACCOUNT_SID, ENV_AUTH_TOKEN
 from crisis.bootstrap import App, build
-from crisis.model import Actor, Authority, Interface, NoteAdded, WarningRaised
+from crisis.model import Actor, Authority, Interface, Mode, NoteAdded, WarningRaised
 from crisis.settings import Settings
 from tests.fakes.twilio_fake import FakeNumber, FakeTwilio, Fault
 from tests.integration.helpers import activate, journal
@@ -108,8 +108,6 @@ def test_a_twilio_refusal_is_journaled_and_the_order_stands(routed: App, number,
 def test_an_exercise_never_moves_the_real_numero_unique(routed: App, number, clock):
     """Even when a scenario names the prefecture's real number, the exercise's CIP order leaves
     it alone: exercises use their own number and simulated callers."""
-    from crisis.model import Mode
-
     exercise = activate(routed, clock.now(), mode=Mode.EXERCICE, synergi_ref="EX-1").crisis
     routed.orchestrator.activate_cip(exercise.id, NUMBER, PREFET, authority=Authority.PREFET)
     assert (number.voice_url, number.voice_method) == (SWITCHBOARD, "GET")

@@ -14,9 +14,16 @@ from typer.testing import CliRunner
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
 from contacts.model import Directory
+from crisis.bootstrap import build
 from crisis.cli import app
 from crisis.cli import contacts as cli_contacts
+from crisis.cli.common import load
+from crisis.clock import FakeClock
+from crisis.journal import verify
+from crisis.model import Actor, Interface, OutboxState
 from crisis.store import Store
+from crisis.store.repository import ERASED
+from tests.integration.helpers import activate, advance
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 COMMUNES = [c for c in load_communes() if c.code_insee in {"42218", "42187"}]
@@ -223,14 +230,6 @@ async def test_erase_scrubs_closed_crises_and_waits_for_open_ones(
     """A contact alerted in an open event is not erased (nothing changes); once the event is
     closed, erasure also removes their name and addresses from its frozen roster and outbox,
     while the journal (ids only) still verifies."""
-    from crisis.bootstrap import build
-    from crisis.cli.common import load
-    from crisis.clock import FakeClock
-    from crisis.journal import verify
-    from crisis.model import Actor, Interface, OutboxState
-    from crisis.store.repository import ERASED
-    from tests.integration.helpers import activate, advance
-
     config = write_config(tmp_path, database_url)
     clock = FakeClock(NOW)
     crisis_app = build(load(config), clock=clock)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from sqlalchemy import text
 
 from crisis.cli.demo import run_demo
 from crisis.exercise.runner import run_exercise
@@ -90,8 +91,6 @@ def test_an_exercise_on_a_served_folder_is_refused_and_deletes_nothing(tmp_path:
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # its advisory lock
 def test_a_lock_lost_with_its_connection_is_taken_again_or_refused(database_url: str):
     """PostgreSQL: the lock's session killed, the holder takes it back, or stops if taken."""
-    from sqlalchemy import text
-
     store = Store.open(database_url)
     held = store.acquire_dispatch_lock(purpose="run", since=SINCE)
     kill = text(

@@ -16,6 +16,7 @@ import pytest
 from channels.base import ChannelName
 from channels.cap import validate_cap
 from channels.exercise import FRAME
+from crisis.activation import ActivationError
 from crisis.bootstrap import App, build
 from crisis.model import ExerciseAllowList, Mode, SendMessage, StepStatus
 from crisis.settings import ExerciseSettings, Settings
@@ -184,8 +185,6 @@ async def test_exercise_message_to_an_outsider_never_reaches_the_provider(
 
 async def test_participants_must_exist_and_only_exercises_have_them(real_app: App, clock):
     """An unknown participant, or participants on a real event, are refused in French."""
-    from crisis.activation import ActivationError
-
     with pytest.raises(ActivationError, match="participants inconnus"):
         activate(
             real_app,

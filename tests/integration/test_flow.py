@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from channels.base import AcknowledgementReport, ChannelName, DeliveryReport
+from crisis.bootstrap import build
 from crisis.engine import Refused
 from crisis.model import Actor, EngagementStatus, Interface
 from crisis.runtime import resume
+from playbooks.model import EventKind
 from tests.integration.helpers import DIRCAB, activate, advance, journal, minutes, of_type
 
 
@@ -91,8 +94,6 @@ async def test_public_message_waits_for_approval(app, clock):
 
 async def test_restart_runs_overdue_steps_at_once_and_journals_them_late(app, settings, clock):
     """After downtime, the re-armed crisis runs what fell due, marked late, and skips nothing."""
-    from crisis.bootstrap import build
-
     crisis = activate(app, clock.now()).crisis
     app.close()
     clock.advance(25 * 60)  # the orchestrator was down from T0 to T0+25
@@ -127,8 +128,6 @@ def test_ciav_number_is_refused_outside_an_attack(app, clock):
 
 async def test_attack_relays_the_ciav_number_once_given(app, clock):
     """The CIAV relay waits for the number, then publishes it on every public channel."""
-    from playbooks.model import EventKind
-
     crisis = activate(app, clock.now(), kind=EventKind.ATTENTAT).crisis
     await advance(app, clock, 25)
     entries = journal(app, crisis.id)
@@ -145,8 +144,6 @@ async def test_attack_relays_the_ciav_number_once_given(app, clock):
 
 async def test_provider_callbacks_twice_are_one_fact_each(app, clock):
     """The same receipt or acknowledgement delivered twice by the provider is journaled once."""
-    from channels.base import AcknowledgementReport, ChannelName, DeliveryReport
-
     crisis = activate(app, clock.now()).crisis
     await advance(app, clock, 1)
     paged = [

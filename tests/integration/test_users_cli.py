@@ -11,6 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from crisis.accounts import WebRole, hash_token, verify_password
+from crisis.cli import app
 from crisis.cli.users import users_app
 from crisis.store import Store
 
@@ -20,8 +21,6 @@ runner = CliRunner()
 
 def _cli() -> typer.Typer:
     """`crisis` itself once `users` is registered there; until then, a group holding it."""
-    from crisis.cli import app
-
     if any(group.name == "users" for group in app.registered_groups):
         return app
     wrapper = typer.Typer()

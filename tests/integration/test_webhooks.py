@@ -12,10 +12,11 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from channels.base import ChannelName
+from channels.base import ChannelName, DeliveryReport
 from crisis.bootstrap import App
 from crisis.model import OutboxItem, OutboxState
 from crisis.web import create_app, serve_web
+from crisis.web.app import WebServerError
 from playbooks.model import EventKind
 from tests.integration.helpers import activate, journal, of_type
 
@@ -203,8 +204,6 @@ async def test_a_status_of_the_wrong_kind_is_refused_and_never_marks_the_row(qui
 async def test_the_service_ignores_a_report_of_another_channel_than_its_row(quiet, clock):
     """Deeper than the web: a DeliveryReport naming the SMS channel on a call's key changes
     nothing (whatever delivered it)."""
-    from channels.base import DeliveryReport
-
     crisis_id = await _sent_crisis(quiet, clock)
     voice_key = f"{crisis_id}:alerte_astreinte:cell-sousprefet:voice:v1"
     await quiet.orchestrator.receive(
@@ -413,8 +412,6 @@ async def test_serve_web_serves_on_a_real_port_and_stops(quiet, clock, caplog):
 
 async def test_serve_web_on_a_busy_port_raises_a_french_error_without_stopping_the_loop(quiet):
     """A port already taken is a WebServerError for the caller, not a SystemExit of the process."""
-    from crisis.web.app import WebServerError
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -17,6 +17,7 @@ from crisis.compliance import (
     judge,
 )
 from crisis.model import EngagementStatus, Verdict
+from crisis.service import _final
 from playbooks.model import Action, Engagement, EventKind, Section
 
 S = EngagementStatus
@@ -695,8 +696,6 @@ def test_describe_measures_50_1_from_t0_cip() -> None:
 def test_final_checkpoint_turns_what_is_still_open_into_missed() -> None:
     """At T0+60 the window still says "à risque" for what is not done (the deadline is
     inclusive), but the journaled final verdict says "manqué": the hour is over."""
-    from crisis.service import _final
-
     judged = judge(JournalBuilder().entries, t(60))
     assert any(v.status == S.AT_RISK for v in judged)
     final = _final(judged)

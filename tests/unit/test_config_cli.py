@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -117,8 +118,6 @@ def test_environment_overrides_the_database_url():
 
 
 def _write(text: str) -> Path:
-    import tempfile
-
     handle = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8")
     handle.write(text)
     handle.close()

@@ -7,7 +7,12 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
 from crisis.bootstrap import provider_problems
+from crisis.cli import app
 from crisis.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
@@ -84,9 +89,6 @@ def test_missing_credentials_and_sections_are_named(tmp_path: Path) -> None:
 
 
 def test_a_provider_a_channel_cannot_use_is_refused() -> None:
-    import pytest
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="fournisseur « x » impossible"):
         Settings.model_validate({"channels": {"sms": {"provider": "x"}}})
 
@@ -94,10 +96,6 @@ def test_a_provider_a_channel_cannot_use_is_refused() -> None:
 def test_check_config_tells_the_author_when_an_sms_goes_ucs2() -> None:
     """An accent outside GSM-7 (« ê ») makes the SMS UCS-2: check-config says so and offers
     the folded GSM-7 text with its segment count."""
-    from typer.testing import CliRunner
-
-    from crisis.cli import app
-
     result = CliRunner().invoke(app, ["check-config"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("SMS")]

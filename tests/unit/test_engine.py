@@ -5,18 +5,35 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
-from crisis.engine import Acknowledge, CrisisState, EngineConfig, Tick, decide, initial_due
+from crisis.engine import (
+    Acknowledge,
+    ActivateCip,
+    CrisisState,
+    EngineConfig,
+    Record,
+    Refused,
+    Tick,
+    decide,
+    initial_due,
+)
 from crisis.model import (
+    NOT_YET,
     Actor,
+    Authority,
     CancelPending,
+    CipActivated,
     Crisis,
+    InjectPlayed,
     Interface,
     Mode,
     SendMessage,
     StepState,
     StepStatus,
+    StepTriggered,
 )
 from playbooks.loader import load_library
 from playbooks.model import EventKind
@@ -98,11 +115,6 @@ def test_broken_template_holds_the_step_instead_of_failing():
 def test_cip_announcements_wait_for_the_order_then_run_from_t0_cip():
     """Before the préfet's order the announcements are neither due nor armed; the order, given
     with the delegation, journals T0 CIP and runs them at once, on time (their clock is T0 CIP)."""
-    import pytest
-
-    from crisis.engine import ActivateCip, Refused
-    from crisis.model import NOT_YET, Authority, CipActivated, StepTriggered
-
     state = _state()
     later = T0 + timedelta(minutes=40)
     tick = decide(state, Tick(), later, CONFIG)
@@ -124,11 +136,6 @@ def test_cip_announcements_wait_for_the_order_then_run_from_t0_cip():
 
 def test_injects_only_in_exercises():
     """An exercise inject recorded on a real event is refused in French."""
-    import pytest
-
-    from crisis.engine import Record, Refused
-    from crisis.model import InjectPlayed
-
     inject = InjectPlayed(inject_id="inj-01", text="La RD 1082 est coupée.")
     with pytest.raises(Refused, match="qu'un exercice"):
         decide(_state(), Record(facts=(inject,), actor=AGENT), T0, CONFIG)

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from channels.base import ChannelName
+from channels.exercise import AllowList
 from contacts.cog import load_extract
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
+from crisis.exercise.participants import participant_addresses
 from crisis.exercise.scenario import (
     LIBRARY,
     Scenario,
@@ -228,10 +231,6 @@ def test_scenario_is_frozen():
 def test_participant_addresses_gather_the_directory_and_the_extras():
     """Participants' and CIP agents' numbers and e-mails, plus the extras and exercise accounts,
     make an allow-list that lets them through and nobody else."""
-    from channels.base import ChannelName
-    from channels.exercise import AllowList
-    from crisis.exercise.participants import participant_addresses
-
     directory = demo_directory(load_communes())
     scenario = load_scenario(FURAN)
     addresses = participant_addresses(scenario, directory.contacts)

@@ -9,10 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from channels.base import ChannelName
 from contacts.demo import FIRST_NAMES, SURNAMES
-from crisis.exercise.media import MediaSimulator, Stimulus, TimedRequest, simulated_answers
+from crisis.exercise.media import (
+    MediaSimulator,
+    Stimulus,
+    TimedRequest,
+    simulated_answers,
+    stimuli_from_journal,
+)
 from crisis.exercise.scenario import LIBRARY, MediaProfile, load_scenario
-from playbooks.model import EventKind
+from crisis.model import SYSTEM, DeliveryAttempted, InjectPlayed, JournalEntry
+from playbooks.model import Engagement, EventKind
 
 T0 = datetime(2026, 3, 12, 8, 0, tzinfo=UTC)
 COMMUNES = ("Saint-Étienne", "Saint-Chamond", "Firminy", "Rive-de-Gier")
@@ -224,10 +232,6 @@ def test_simulated_answers_are_seeded_and_within_the_delay_range():
 
 def test_stimuli_are_read_from_the_journal():
     """One publication per step (its first public send), every rumour inject; the rest ignored."""
-    from channels.base import ChannelName
-    from crisis.exercise.media import stimuli_from_journal
-    from crisis.model import SYSTEM, DeliveryAttempted, InjectPlayed, JournalEntry
-    from playbooks.model import Engagement
 
     def entry(seq: int, at: float, fact: object) -> JournalEntry:
         return JournalEntry.model_validate(
