@@ -73,8 +73,8 @@ from crisis.model import (
     WarningRaised,
 )
 from crisis.projection import project_fanout
-from crisis.store import Store
-from crisis.store.repository import DuplicateKey, Tx
+from crisis.store.errors import DuplicateKey
+from crisis.store.unit import UnitOfWork, UnitOfWorkFactory
 from playbooks.loader import Library
 from playbooks.model import EventKind
 from playbooks.planner import plan as make_plan
@@ -118,7 +118,7 @@ class Orchestrator:
 
     def __init__(
         self,
-        store: Store,
+        store: UnitOfWorkFactory[UnitOfWork],
         clock: Clock,
         library: Library,
         directory: Callable[[], Directory],
@@ -127,7 +127,7 @@ class Orchestrator:
         channel_rates: dict[str, float] | None = None,
         effects: Effects | None = None,
     ) -> None:
-        self.store = store
+        self.store: UnitOfWorkFactory[UnitOfWork] = store  # the database, or MemoryStore in tests
         self.clock = clock
         self.library = library
         self.directory = directory
@@ -189,7 +189,7 @@ class Orchestrator:
             return Activation(again, created=False)
         return Activation(crisis, created=True)
 
-    def _recorded(self, tx: Tx, request: ActivationRequest, key: str) -> Match:
+    def _recorded(self, tx: UnitOfWork, request: ActivationRequest, key: str) -> Match:
         """What the crises already recorded make of this activation (see crisis.activation)."""
         existing = tx.crisis_by_key(key)
         if existing is not None:
@@ -473,7 +473,7 @@ class Orchestrator:
 
     # --- applying decisions ------------------------------------------------------------------
 
-    def _react(self, tx: Tx, crisis_id: str, stimulus: Stimulus, now: datetime) -> Decision:
+    def _react(self, tx: UnitOfWork, crisis_id: str, stimulus: Stimulus, now: datetime) -> Decision:
         crisis = tx.crisis(crisis_id, lock=True)
         chained = [p.step.id for p in crisis.plan.steps if p.step.escalation is not None]
         state = CrisisState(
@@ -509,7 +509,12 @@ class Orchestrator:
         return decision
 
     def _checkpoints(
-        self, tx: Tx, crisis_id: str, minutes: list[int], done: frozenset[int], now: datetime
+        self,
+        tx: UnitOfWork,
+        crisis_id: str,
+        minutes: list[int],
+        done: frozenset[int],
+        now: datetime,
     ) -> None:
         entries = tx.journal(crisis_id)
         t0 = tx.crisis(crisis_id).t0
@@ -728,7 +733,7 @@ def _confirmations(
     return facts
 
 
-def _free_id(tx: Tx, request: ActivationRequest, t0_local: datetime) -> str:
+def _free_id(tx: UnitOfWork, request: ActivationRequest, t0_local: datetime) -> str:
     prefix = "EX-" if request.mode == Mode.EXERCICE else ""
     base = f"{prefix}{t0_local:%Y%m%d-%H%M}-{request.kind.value}"
     candidate, n = base, 1

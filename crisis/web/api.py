@@ -26,6 +26,7 @@ from crisis.model import Crisis, Interface, JournalEntry, Mode, NoteAdded, StepS
 from crisis.service import ActivationRequest, Orchestrator
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
+from crisis.store.unit import CrisesUnit, UnitOfWorkFactory
 from crisis.web.api_models import (
     ActivationIn,
     CrisisId,
@@ -306,7 +307,7 @@ def _activate(
     return existing.id, False
 
 
-def _by_key(store: Store, key: str) -> Crisis | None:
+def _by_key(store: UnitOfWorkFactory[CrisesUnit], key: str) -> Crisis | None:
     with store.transaction() as tx:
         return tx.crisis_by_key(key)
 
