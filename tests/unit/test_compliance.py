@@ -17,6 +17,7 @@ from crisis.compliance import (
     judge,
 )
 from crisis.model import EngagementStatus, Verdict
+from crisis.service import final_verdicts
 from playbooks.model import Action, Engagement, EventKind, Section
 
 S = EngagementStatus
@@ -695,11 +696,9 @@ def test_describe_measures_50_1_from_t0_cip() -> None:
 def test_final_checkpoint_turns_what_is_still_open_into_missed() -> None:
     """At T0+60 the window still says "à risque" for what is not done (the deadline is
     inclusive), but the journaled final verdict says "manqué": the hour is over."""
-    from crisis.service import _final
-
     judged = judge(JournalBuilder().entries, t(60))
     assert any(v.status == S.AT_RISK for v in judged)
-    final = _final(judged)
+    final = final_verdicts(judged)
     assert not [v for v in final if v.status in {S.AT_RISK, S.PENDING}]
     assert {v.engagement for v in final if v.status == S.MISSED} >= {
         v.engagement for v in judged if v.status == S.AT_RISK
