@@ -25,8 +25,7 @@ from crisis.model import (
     SendMessage,
     WarningRaised,
 )
-from crisis.store import Store
-from crisis.store.repository import Tx
+from crisis.store.unit import DispatchUnit, OutboxLookup, UnitOfWorkFactory
 
 # Outcomes written while the provider may hold the message: its status callback can arrive
 # before them (during the request that timed out, or during the look-up).
@@ -129,7 +128,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: Store,
+        store: UnitOfWorkFactory[DispatchUnit],
         channels: Mapping[ChannelName, Channel],
         limits: Mapping[ChannelName, ChannelLimits],
         clock: Clock,
@@ -402,7 +401,7 @@ class Dispatcher:
             self.nudge()
 
 
-def _unless_reported(tx: Tx, result: Outcome) -> Outcome:
+def _unless_reported(tx: OutboxLookup, result: Outcome) -> Outcome:
     """An ambiguous attempt or a look-up whose row a provider report (delivered, failed) settled
     meanwhile: the report stands, and the attempt is journaled as reconciled by it.
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from crisis.model import Crisis, JournalEntry, StepState
 from crisis.store import Store
+from crisis.store.unit import CrisesUnit, UnitOfWorkFactory
 
 __all__ = ["CrisisJournal", "CrisisState", "by_key", "crisis_journal", "crisis_state"]
 
@@ -42,7 +43,7 @@ def crisis_state(store: Store, crisis_id: str) -> CrisisState:
         return CrisisState(crisis, tx.steps(crisis_id), tx.journal(crisis_id))
 
 
-def by_key(store: Store, idempotency_key: str) -> Crisis | None:
+def by_key(store: UnitOfWorkFactory[CrisesUnit], idempotency_key: str) -> Crisis | None:
     """The crisis recorded under this idempotency key, if any."""
     with store.transaction() as tx:
         return tx.crisis_by_key(idempotency_key)

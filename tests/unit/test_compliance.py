@@ -17,7 +17,7 @@ from crisis.compliance import (
     judge,
 )
 from crisis.model import EngagementStatus, Verdict
-from crisis.service import _final
+from crisis.service import final_verdicts
 from playbooks.model import Action, Engagement, EventKind, Section
 
 S = EngagementStatus
@@ -698,7 +698,7 @@ def test_final_checkpoint_turns_what_is_still_open_into_missed() -> None:
     inclusive), but the journaled final verdict says "manqué": the hour is over."""
     judged = judge(JournalBuilder().entries, t(60))
     assert any(v.status == S.AT_RISK for v in judged)
-    final = _final(judged)
+    final = final_verdicts(judged)
     assert not [v for v in final if v.status in {S.AT_RISK, S.PENDING}]
     assert {v.engagement for v in final if v.status == S.MISSED} >= {
         v.engagement for v in judged if v.status == S.AT_RISK
