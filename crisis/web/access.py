@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from crisis.accounts import Action, WebUser, can
 from crisis.bootstrap import App, wall_clock
+from crisis.queries import sessions
 from crisis.rendering import render_page
 from crisis.web.session import Session, SessionCodec
 
@@ -110,7 +111,7 @@ def page_response(name: str, context: Mapping[str, Any], status: int = 200) -> H
 
 
 class PageAccess:
-    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages.py)."""
+    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages/)."""
 
     def __init__(self, app: App, codec: SessionCodec) -> None:
         self.app = app
@@ -125,10 +126,14 @@ class PageAccess:
             return Visitor(Session.anonymous(now), None, fresh=True)
         if session.login is None:
             return Visitor(session, None, fresh=False)
-        with self.app.store.transaction() as tx:
-            user = tx.user(session.login)
-            revoked = tx.session_revoked(session.sid)
-        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp or revoked:
+        account = sessions.session_account(self.app.store, session.login, session.sid)
+        user = account.user
+        if (
+            user is None
+            or user.disabled
+            or user.updated_at.isoformat() != session.stamp
+            or account.revoked
+        ):
             return Visitor(Session.anonymous(now), None, fresh=True)
         return Visitor(session, user, fresh=False)
 
