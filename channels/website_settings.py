@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -21,6 +20,7 @@ from pydantic import (
 
 from channels.base import ChannelConfigError, is_loopback_host
 from channels.cap import Certainty, Severity, Urgency
+from channels.publication import valid_timezone
 from channels.website_cms import HMAC_SECRET_ENV
 from channels.website_pages import WebsiteState
 
@@ -76,11 +76,7 @@ class WebsiteSettings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"[website] fuseau horaire inconnu : {value}") from None
-        return value
+        return valid_timezone(value, "[website] timezone")
 
     @model_validator(mode="after")
     def _somewhere(self) -> WebsiteSettings:

@@ -8,12 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from channels.base import ChannelName, is_loopback_host
 from channels.catalog import CATALOG
+from channels.publication import valid_timezone
 from crisis.model import Authority
 
 
@@ -31,11 +32,12 @@ class PrefectureSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"fuseau horaire inconnu : {value}") from None
-        return value
+        return valid_timezone(value, "[prefecture] timezone")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The prefecture's time zone: times shown to people are local, with the zone."""
+        return ZoneInfo(self.timezone)
 
 
 DATABASE_URL_EXAMPLES = "sqlite:///var/crisis.db ou postgresql+psycopg://utilisateur@hote/base"

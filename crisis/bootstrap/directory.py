@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import cache, lru_cache
-from zoneinfo import ZoneInfo
 
 from contacts.demo import demo_directory
 from contacts.geography import load_communes
@@ -28,7 +27,7 @@ def build_directory(
     holds no commune, the communes file stands in.
     """
     clock = clock or SystemClock()
-    tz = ZoneInfo(settings.prefecture.timezone)
+    tz = settings.prefecture.zone
 
     @cache
     def communes() -> tuple[Commune, ...]:

@@ -177,7 +177,7 @@ def activate(
 ) -> None:
     """Enregistrer l'activation du COD (temps 0) et lancer le playbook."""
     application = open_app(config)
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     now = application.clock.now()
     when = typed_t0(t0, tz, now, yes)
     try:
@@ -274,7 +274,7 @@ def rectify_t0(
     """Rectifier un temps 0 erroné (directeur de cabinet ou préfet) : la conformité et les
     rapports comptent ensuite depuis le temps 0 rectifié et montrent les deux."""
     application = open_app(config)
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     now = application.clock.now()
     when = typed_t0(t0, tz, now, yes)
     login, authority = operator_authority(application.settings)

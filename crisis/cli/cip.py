@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -78,7 +77,7 @@ def cip_sheet(crisis_id: str, config: ConfigOption = None) -> None:
     """La fiche réflexe des agents CIP : l'information validée à lire aux appelants, le numéro
     unique et les chiffres des appels depuis le T0 CIP (reçus, répondus, abandonnés, attente)."""
     application = open_app(config)
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     try:
         crisis = events.crisis(application.store, crisis_id)
         calls = [

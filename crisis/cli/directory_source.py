@@ -4,7 +4,6 @@ database's for writes), the prefecture's time, and their French plurals."""
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from zoneinfo import ZoneInfo
 
 from contacts.model import Directory
 from crisis.bootstrap import build_directory, open_store, wall_clock
@@ -17,7 +16,7 @@ SLOT, SLOTS = "créneau d'astreinte", "créneaux d'astreinte"
 
 def zone(settings: Settings) -> tzinfo:
     """The prefecture's time zone."""
-    return ZoneInfo(settings.prefecture.timezone)
+    return settings.prefecture.zone
 
 
 def wall_now() -> datetime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -29,7 +28,7 @@ def media_list(
 ) -> None:
     """La file des sollicitations presse : en attente d'abord, avec leur ancienneté."""
     application = open_app(config)
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     try:
         entries = events.journal(
             application.store,

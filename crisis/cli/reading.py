@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -25,7 +24,7 @@ def status(crisis_id: str, config: ConfigOption = None) -> None:
     """Afficher le chrono depuis T0, l'état de chaque engagement et ce qui reste à faire."""
     application = open_app(config)
     now = application.clock.now()
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     try:
         seen = events.status(application.store, crisis_id)
     except CrisisNotFound as exc:
@@ -85,7 +84,7 @@ def journal(
     application = open_app(config)
     if target == "verify":
         raise typer.Exit(verify_journal(application, crisis_id))
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     try:
         entries = application.orchestrator.journal(target)
         events.crisis(application.store, target)
@@ -156,7 +155,7 @@ def verify_journal(application: App, crisis_id: str | None, *, quiet: bool = Fal
 def list_crises(config: ConfigOption = None) -> None:
     """Lister les événements et exercices."""
     application = open_app(config)
-    tz = ZoneInfo(application.settings.prefecture.timezone)
+    tz = application.settings.prefecture.zone
     table = Table(title="Événements")
     for col in ("identifiant", "type", "mode", f"T0 ({timefmt.zone_label(tz)})", "état"):
         table.add_column(col)

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
@@ -120,7 +119,7 @@ def report_annual(
         journals = events.journals(application.store)
         now = application.clock.now()
         settings = application.settings
-        tz = ZoneInfo(settings.prefecture.timezone)
+        tz = settings.prefecture.zone
         rows = training_rows(application.directory(), now.astimezone(tz).date())
     finally:
         application.close()

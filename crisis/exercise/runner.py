@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import crisis.operations.directory as directory_ops
 import crisis.queries.directory as directory_queries
@@ -125,7 +124,7 @@ def _seed_directory(app: App, now: datetime) -> None:
         load_communes(settings.communes_file),
         seed=settings.seed,
         now=now,
-        tz=ZoneInfo(app.settings.prefecture.timezone),
+        tz=app.settings.prefecture.zone,
     )
     directory_ops.install(app.store, directory, replace=True)
 
@@ -282,7 +281,7 @@ def _record_training(app: App, scenario: Scenario, crisis_id: str, with_cip: boo
     """Every participant of the directory gets the exercise in their training record."""
     crisis = events.crisis(app.store, crisis_id)
     ids = [c for c in scenario.participants.contacts if c in {r.id for r in crisis.roster}]
-    on = crisis.t0.astimezone(ZoneInfo(app.settings.prefecture.timezone)).date()
+    on = crisis.t0.astimezone(app.settings.prefecture.zone).date()
     records = [
         TrainingRecord(
             contact_id=c,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crisis.reports.document import Document, Table
+from crisis.reports.document.model import Document, Table
 
 __all__ = ["render_markdown"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisis.rendering import render_report
-from crisis.reports.document import Document
+from crisis.reports.document.model import Document
 
 __all__ = ["render_html"]
 

@@ -10,7 +10,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from crisis.reports.document import Block, Document, Table
+from crisis.reports.document.model import Block, Document, Table
 from crisis.reports.figures import CategoryName, RexFigures
 from crisis.reports.timeline import COLOURS, Chart, layout
 
