@@ -50,7 +50,7 @@ async def acting(request: Request, action: Action) -> Posted:
 
 def timezone(app: App) -> ZoneInfo:
     """The prefecture's time zone, in which every page shows and reads times."""
-    return ZoneInfo(app.settings.prefecture.timezone)
+    return app.settings.prefecture.zone
 
 
 def not_found(access: PageAccess, who: Visitor, crisis_id: str) -> Response:
