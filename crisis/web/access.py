@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from crisis.accounts import Action, WebUser, can
 from crisis.bootstrap import App, wall_clock
+from crisis.queries import sessions
 from crisis.rendering import render_page
 from crisis.web.session import Session, SessionCodec
 
@@ -72,27 +73,31 @@ def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+DISABLED_MESSAGE = (
+    "Tableau de bord indisponible : renseignez « web.public_base_url » et la variable "
+    "d'environnement CRISIS_WEB_SECRET (32 caractères au moins) pour signer les sessions."
+)
+_disabled = APIRouter(include_in_schema=False)
+
+
+@_disabled.api_route("/", methods=["GET", "POST"])
+@_disabled.api_route(LOGIN_PATH, methods=["GET", "POST"])
+@_disabled.api_route("/crises", methods=["GET", "POST"])
+@_disabled.api_route("/crises/{rest:path}", methods=["GET", "POST"])
+@_disabled.api_route("/rapports", methods=["GET", "POST"])
+@_disabled.api_route("/rapports/{rest:path}", methods=["GET", "POST"])
+@_disabled.api_route("/annuaire", methods=["GET", "POST"])
+@_disabled.api_route("/annuaire/{rest:path}", methods=["GET", "POST"])
+@_disabled.api_route("/exercices", methods=["GET", "POST"])
+@_disabled.api_route("/exercices/{rest:path}", methods=["GET", "POST"])
+async def disabled(request: Request) -> Response:
+    """Every dashboard page, while no session secret is configured: 503 in French."""
+    return page_response("erreur.html", {"title": "Indisponible", "message": DISABLED_MESSAGE}, 503)
+
+
 def disabled_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    message = (
-        "Tableau de bord indisponible : renseignez « web.public_base_url » et la variable "
-        "d'environnement CRISIS_WEB_SECRET (32 caractères au moins) pour signer les sessions."
-    )
-
-    @router.api_route("/", methods=["GET", "POST"])
-    @router.api_route(LOGIN_PATH, methods=["GET", "POST"])
-    @router.api_route("/crises", methods=["GET", "POST"])
-    @router.api_route("/crises/{rest:path}", methods=["GET", "POST"])
-    @router.api_route("/rapports", methods=["GET", "POST"])
-    @router.api_route("/rapports/{rest:path}", methods=["GET", "POST"])
-    @router.api_route("/annuaire", methods=["GET", "POST"])
-    @router.api_route("/annuaire/{rest:path}", methods=["GET", "POST"])
-    @router.api_route("/exercices", methods=["GET", "POST"])
-    @router.api_route("/exercices/{rest:path}", methods=["GET", "POST"])
-    async def disabled(request: Request) -> Response:
-        return page_response("erreur.html", {"title": "Indisponible", "message": message}, 503)
-
-    return router
+    """The dashboard's stand-in when no session secret is configured."""
+    return _disabled
 
 
 def page_response(name: str, context: Mapping[str, Any], status: int = 200) -> HTMLResponse:
@@ -110,7 +115,7 @@ def page_response(name: str, context: Mapping[str, Any], status: int = 200) -> H
 
 
 class PageAccess:
-    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages.py)."""
+    """Who is asking, and whether they may: the dashboard's rules (crisis/web/pages/)."""
 
     def __init__(self, app: App, codec: SessionCodec) -> None:
         self.app = app
@@ -125,10 +130,14 @@ class PageAccess:
             return Visitor(Session.anonymous(now), None, fresh=True)
         if session.login is None:
             return Visitor(session, None, fresh=False)
-        with self.app.store.transaction() as tx:
-            user = tx.user(session.login)
-            revoked = tx.session_revoked(session.sid)
-        if user is None or user.disabled or user.updated_at.isoformat() != session.stamp or revoked:
+        account = sessions.session_account(self.app.store, session.login, session.sid)
+        user = account.user
+        if (
+            user is None
+            or user.disabled
+            or user.updated_at.isoformat() != session.stamp
+            or account.revoked
+        ):
             return Visitor(Session.anonymous(now), None, fresh=True)
         return Visitor(session, user, fresh=False)
 

@@ -12,23 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 
-from crisis.store import Store
-from crisis.store.repository import CrisisNotFound
+from crisis.queries.board import journal_head
 
 __all__ = ["POLL_SECONDS", "journal_head", "sse_stream"]
 
 POLL_SECONDS = 1.0
 KEEPALIVE_POLLS = 15  # a comment line every ~15 s keeps proxies from closing an idle stream
-
-
-def journal_head(store: Store, crisis_id: str) -> int | None:
-    """The crisis's latest journal sequence number (None: no such crisis)."""
-    try:
-        with store.transaction() as tx:
-            seq, _hash = tx.journal_head(crisis_id)  # one row read, no entry decoded
-    except CrisisNotFound:
-        return None
-    return seq
 
 
 async def sse_stream(

@@ -1,0 +1,1 @@
+"""Pure view models of the dashboard: what each page shows, computed from the crisis."""
