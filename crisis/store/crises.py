@@ -165,6 +165,7 @@ class CrisesTx:
                     drafted_by=state.drafted_by,
                     approved_by=state.approved_by,
                     triggered_at=state.triggered_at,
+                    due_at=state.due_at,  # a rectified T0 moves the steps still planned
                 )
             )
 

@@ -76,11 +76,10 @@ def _utc_crisis(crisis: Crisis) -> Crisis:
 
 
 def _saved(stored: StepState, new: StepState) -> StepState:
-    """A step as save_steps writes it: its progress, times in UTC; its due time stays the
-    stored one, as the step table's UPDATE leaves `due_at` alone."""
+    """A step as save_steps writes it: its progress and due time, times in UTC."""
     return new.model_copy(
         update={
-            "due_at": stored.due_at,
+            "due_at": optional_utc(new.due_at),
             "held_since": optional_utc(new.held_since),
             "triggered_at": optional_utc(new.triggered_at),
         }

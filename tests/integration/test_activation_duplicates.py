@@ -174,6 +174,22 @@ def test_rectified_t0_moves_pending_steps_and_compliance_counts_from_it(app, clo
     assert summary.t0 == right and summary.t0_declared == wrong
 
 
+def test_a_t0_typed_two_minutes_early_moves_the_next_step_in_the_database(app, clock):
+    """The préfet corrects a T0 typed 2 minutes early: a step still planned is due 2 minutes
+    later, in the database the dispatcher and a restarted service read."""
+    right = clock.now()
+    crisis = activate(app, right - minutes(2)).crisis
+    with app.store.transaction() as tx:
+        before = {s.step_id: s for s in tx.steps(crisis.id) if s.status == StepStatus.PLANNED}
+    timed = [k for k, s in before.items() if s.due_at.year < 9999]
+    assert timed, "the playbook has steps due after T0+2"
+    _rectify(app, crisis.id, right)
+    with app.store.transaction() as tx:
+        after = {s.step_id: s for s in tx.steps(crisis.id)}
+    for step_id in timed:
+        assert after[step_id].due_at == before[step_id].due_at + minutes(2), step_id
+
+
 def test_rectification_refused_to_an_agent_and_without_reason(app, clock):
     """Only the préfet's delegation rectifies, always with a reason."""
     crisis = activate(app, clock.now() - minutes(5)).crisis

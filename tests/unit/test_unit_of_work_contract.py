@@ -329,11 +329,6 @@ def test_call_attempts_and_the_latest_message_to_an_address(recorded):
         assert tx.latest_to(ChannelName.SMS, "+33639980001", asking_ack=False) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the step table's UPDATE (crisis/store/crises.py save_steps) does not write due_at: "
-    "a rectified T0 does not move the pending steps in the database",
-)
 def test_saved_steps_keep_a_moved_due_time(recorded):
     """A step saved with a new due time (a rectified T0) is due then."""
     with recorded.transaction() as tx:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from channels.base import ChannelName
-from channels.publication import weighted_length
-from channels.sms_text import count_segments, describe_segments
+from channels.catalog import spec
+from channels.preview import measure
 from crisis.engine import X_LIMIT, EngineConfig, draft_refusal, message_context, template_for
 from crisis.model import Crisis, DraftTexts, Mode, StepState
 from crisis.rendering import RenderedMessage, RenderError, render_message
@@ -111,21 +111,9 @@ def drafting_view(
 
 
 def preview(channel: ChannelName, text: RenderedMessage) -> dict[str, str]:
-    """The text a channel would carry, and its measure (segments, characters, medium)."""
-    if channel == ChannelName.SMS:
-        measure = f"{count_segments(text.short)} segment(s) — " + describe_segments(text.short)
-        return {"text": text.short, "measure": measure}
-    if channel == ChannelName.X:
-        length = weighted_length(text.short)
-        over = " — trop long pour un seul post : publié en fil" if length > X_LIMIT else ""
-        return {"text": text.short, "measure": f"{length} caractères{over}"}
-    if channel == ChannelName.APP:
-        return {"text": text.short, "measure": f"{len(text.short)} caractères"}
-    if channel in {ChannelName.VOICE, ChannelName.STANDARD}:
-        return {"text": text.voice, "measure": "message vocal"}
-    if channel == ChannelName.WEBSITE:
-        return {"text": text.long, "measure": "page d'alerte, bandeau et flux CAP (même texte)"}
-    return {"text": text.long, "measure": f"objet : {text.subject}"}
+    """The text a channel would carry (its catalog body), and its measure (channels.preview)."""
+    body: str = getattr(text, spec(channel).body)
+    return {"text": body, "measure": measure(channel, body, text.subject)}
 
 
 def approval_item(
