@@ -237,3 +237,10 @@ def _sizes() -> dict[str, int]:
         for name, (path, _tree) in MODULES.items()
         if path.name != "__init__.py"
     }
+
+
+def test_web_and_cli_never_open_a_transaction():
+    """The edges read through crisis.queries and act through the service."""
+    for name, (_path, tree) in MODULES.items():
+        if _inside(name, "crisis.web") or _inside(name, "crisis.cli"):
+            assert ".transaction" not in _calls(tree), name
