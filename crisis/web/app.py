@@ -23,9 +23,9 @@ from crisis.web.api import mount_api
 from crisis.web.errors import install_french_errors
 from crisis.web.limits import BodyLimit
 from crisis.web.pages import pages_router
-from crisis.web.pages_contacts import contacts_router
-from crisis.web.pages_exercises import exercises_router
-from crisis.web.pages_reports import reports_router
+from crisis.web.pages.contacts import contacts_router
+from crisis.web.pages.exercises import exercises_router
+from crisis.web.pages.reports import reports_router
 from crisis.web.providers.cip_line import cip_router
 from crisis.web.session import SessionCodec, is_local_http
 from crisis.web.webhooks import webhook_router

@@ -21,7 +21,7 @@ from crisis.clock import FakeClock, SystemClock
 from crisis.exercise.control import RunState, RunStatus, read_state
 from crisis.settings import DatabaseSettings, Settings
 from crisis.store.database import Store
-from crisis.web.pages_exercises import MAX_LIVE_RUNS, simulated_settings
+from crisis.web.pages.exercises import MAX_LIVE_RUNS, simulated_settings
 from tests.integration.test_pages_security import _csrf, _logged_in, _user, _web
 
 RUN_URL = re.compile(r"/exercices/(ex-\d{8}-\d{6}-[a-z0-9]{4})")

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 import crisis.queries.exercises as exercise_queries
-import crisis.web.exercise_views as run_views
+import crisis.web.views.exercises as run_views
 from contacts.cog import load_extract
 from crisis.accounts import Action, WebUser, actor_of, can
 from crisis.bootstrap import App, open_store
