@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 import tomllib
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from channels.cap import CAP_NAMESPACE, CapAlert, build_cap_alert, cap_identifier, validate_cap
 from crisis.exercise.callers import CallerSimulator
 from crisis.exercise.errors import ScenarioError
 from crisis.exercise.media import MediaSimulator
@@ -97,6 +99,26 @@ def test_caller_simulator_calls_about_every_kind(value: str):
     assert rumours
     assert all(kind_row(kind).flavour.rumour in topic for topic in rumours)
     assert all("qu'le" not in topic and "qu'l'" not in topic for topic in rumours)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_row_gives_valid_cap_categories(kind: EventKind):
+    """The CAP categories of a row are CAP 1.2 ones: the alert carries them and validates."""
+    categories = kind_row(kind).cap_categories
+    alert = CapAlert(
+        identifier=cap_identifier("42", f"crisis-1:{kind}"),
+        sender="pref42@interieur.gouv.fr",
+        sent=T0,
+        sender_name="Préfecture de la Loire",
+        headline=kind.label,
+        description=kind.label,
+        event_kind="sans-correspondance",  # the row, not the channel's own table, decides
+        categories=categories,
+    )
+    document = build_cap_alert(alert)
+    assert validate_cap(document) == []
+    found = ET.fromstring(document).findall(f"{{{CAP_NAMESPACE}}}info/{{{CAP_NAMESPACE}}}category")
+    assert tuple(c.text for c in found) == categories
 
 
 def test_a_playbook_of_an_unknown_kind_is_refused_in_french(tmp_path: Path):
