@@ -46,7 +46,9 @@ ResponseType = Literal[
     "Shelter", "Evacuate", "Prepare", "Execute", "Avoid", "Monitor", "Assess", "AllClear", "None"
 ]
 
-# CAP 1.2 §3.2.2 categories per event kind (playbooks.model.EventKind values); "Met" covers floods.
+# CAP 1.2 §3.2.2 categories per event kind, when the alert does not carry its own (a CAP built
+# without a crisis context). The orchestrator passes the kind's row (playbooks/kinds.py): a new
+# kind needs no line here. "Met" covers floods.
 _CATEGORIES: dict[str, tuple[str, ...]] = {
     "inondation": ("Met",),
     "tempete": ("Met",),
@@ -128,6 +130,7 @@ class CapAlert:
     incident: str | None = None  # the crisis id: groups every alert of one événement majeur
     event_kind: str = ""
     event: str | None = None  # French label; default: from event_kind
+    categories: tuple[str, ...] = ()  # CAP 1.2 §3.2.2; default: from event_kind
     urgency: Urgency = "Immediate"
     severity: Severity = "Severe"
     certainty: Certainty = "Observed"
@@ -178,7 +181,7 @@ def build_cap_alert(alert: CapAlert) -> bytes:
 
     info = ET.SubElement(root, _NS + "info")
     _sub(info, "language", "fr-FR")
-    for category in cap_categories(alert.event_kind):
+    for category in alert.categories or cap_categories(alert.event_kind):
         _sub(info, "category", category)
     _sub(info, "event", alert.event or cap_event_label(alert.event_kind))
     for response in alert.response_types:

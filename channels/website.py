@@ -68,6 +68,7 @@ class CrisisContext:
 
     event_kind: str = ""  # playbooks EventKind value, e.g. "inondation"
     event_label: str | None = None  # French label; default from the kind
+    categories: tuple[str, ...] = ()  # CAP categories of the kind; default from the kind
     area_desc: str | None = None  # e.g. "Communes de Roanne et de Montbrison"
     insee_codes: tuple[str, ...] = ()
     title: str | None = None  # heading of the crisis on the alert page
@@ -212,6 +213,7 @@ class WebsiteChannel:
         if context is not None:
             crisis.event_kind = context.event_kind or crisis.event_kind
             crisis.event_label = context.event_label or cap_event_label(crisis.event_kind)
+            crisis.categories = list(context.categories) or crisis.categories
             crisis.area_desc = context.area_desc or crisis.area_desc
             crisis.insee_codes = list(context.insee_codes) or crisis.insee_codes
             crisis.title = context.title or crisis.title
@@ -232,6 +234,7 @@ class WebsiteChannel:
             incident=crisis.crisis_id,
             event_kind=crisis.event_kind,
             event=crisis.event_label,
+            categories=tuple(crisis.categories),
             web=s.public_url,
             area_desc=crisis.area_desc,
             geocodes=tuple(crisis.insee_codes),

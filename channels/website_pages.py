@@ -82,6 +82,7 @@ class CrisisRecord(_Record):
     exercise: bool = False
     event_kind: str = ""
     event_label: str = ""
+    categories: list[str] = []  # CAP categories; empty: from the kind
     area_desc: str = ""
     insee_codes: list[str] = []
     title: str | None = None

@@ -11,32 +11,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from channels.base import ChannelName
 from contacts.model import Role
+from playbooks.kinds import EventKind, kind_row, unknown_kind_reason
 
-
-class EventKind(StrEnum):
-    """Kinds of événement majeur a playbook exists for."""
-
-    INONDATION = "inondation"
-    ACCIDENT_INDUSTRIEL = "accident_industriel"
-    NUCLEAIRE = "nucleaire"
-    ATTENTAT = "attentat"
-    TEMPETE = "tempete"
-    SATER = "sater"  # sauvetage aéroterrestre
-
-    @property
-    def label(self) -> str:
-        """French label."""
-        return EVENT_LABELS[self]
-
-
-EVENT_LABELS = {
-    EventKind.INONDATION: "inondation",
-    EventKind.ACCIDENT_INDUSTRIEL: "accident industriel",
-    EventKind.NUCLEAIRE: "accident nucléaire",
-    EventKind.ATTENTAT: "attentat",
-    EventKind.TEMPETE: "tempête",
-    EventKind.SATER: "SATER (recherche aéroterrestre)",
-}
+__all__ = [  # EventKind lives in playbooks.kinds; re-exported so that its import path stays
+    "AUDIENCE_ROLES",
+    "ESCALATING_ACTIONS",
+    "MESSAGE_ACTIONS",
+    "SECTION_HEADINGS",
+    "Action",
+    "Approval",
+    "Audience",
+    "Engagement",
+    "Escalation",
+    "EventKind",
+    "MessageTemplate",
+    "Plan",
+    "PlannedStep",
+    "Playbook",
+    "Section",
+    "Step",
+]
 
 
 class Engagement(StrEnum):
@@ -230,18 +224,21 @@ class Step(_Frozen):
         if self.only_unreached and self.action != Action.NOTIFY_OFFICIALS:
             raise ValueError("only_unreached ne vaut que pour l'action notify_officials")
         if self.escalation is not None:
-            if self.action not in ESCALATING_ACTIONS:
-                raise ValueError(
-                    "escalation ne vaut que pour les actions notify_officials, page_on_call "
-                    "et recall_cell"
-                )
-            if ChannelName.VOICE not in self.channels:
-                raise ValueError("escalation : l'étape doit appeler (canal « voice »)")
-            if not self.ask_acknowledgement:
-                raise ValueError("escalation : l'étape doit demander l'accusé de réception")
-            if self.escalation.until <= self.offset:
-                raise ValueError("escalation : « until » doit venir après le déclenchement")
+            self._check_escalation(self.escalation)
         return self
+
+    def _check_escalation(self, escalation: Escalation) -> None:
+        if self.action not in ESCALATING_ACTIONS:
+            raise ValueError(
+                "escalation ne vaut que pour les actions notify_officials, page_on_call "
+                "et recall_cell"
+            )
+        if ChannelName.VOICE not in self.channels:
+            raise ValueError("escalation : l'étape doit appeler (canal « voice »)")
+        if not self.ask_acknowledgement:
+            raise ValueError("escalation : l'étape doit demander l'accusé de réception")
+        if escalation.until <= self.offset:
+            raise ValueError("escalation : « until » doit venir après le déclenchement")
 
 
 class Playbook(_Frozen):
@@ -254,6 +251,14 @@ class Playbook(_Frozen):
     applicable_sections: tuple[Section, ...] = ()
     quorum: dict[Role, int] = Field(default_factory=dict)  # trained cell members to acknowledge
     steps: tuple[Step, ...]
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _known_kind(cls, value: object) -> object:
+        # A kind without its playbooks/kinds.py row is refused here, at load time, in French.
+        if isinstance(value, str) and (reason := unknown_kind_reason(value)):
+            raise ValueError(reason)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -275,7 +280,7 @@ class Playbook(_Frozen):
                     f"quorum : le rôle {role} ne fait pas partie de la liste de rappel"
                 )
         for step in self.steps:
-            if step.action == Action.RELAY_CIAV and self.kind != EventKind.ATTENTAT:
+            if step.action == Action.RELAY_CIAV and not kind_row(self.kind).ciav:
                 raise ValueError(
                     f"étape {step.id} : le relais du numéro CIAV ne vaut que pour un attentat"
                 )

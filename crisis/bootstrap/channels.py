@@ -40,6 +40,7 @@ from crisis.model import Crisis
 from crisis.settings import ChannelSettings, Settings, validation_problems
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
+from playbooks.kinds import kind_row
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -291,6 +292,7 @@ def crisis_context(store: Store) -> Callable[[str], CrisisContext | None]:
         return CrisisContext(
             event_kind=crisis.kind.value,
             event_label=crisis.kind.label,
+            categories=kind_row(crisis.kind).cap_categories,
             area_desc=f"Communes concernées : {shown}" if names else None,
             insee_codes=tuple(crisis.communes),
         )

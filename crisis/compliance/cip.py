@@ -8,7 +8,8 @@ from channels.base import PUBLIC_CHANNELS, ChannelName
 from channels.catalog import Means, channels_for_means
 from crisis.compliance.common import Frame, Window, offset
 from crisis.model import CipActivated, EngagementStatus, Verdict
-from playbooks.model import Engagement, EventKind
+from playbooks.kinds import kind_row
+from playbooks.model import Engagement
 
 __all__ = ["judge_50_1", "judge_ciav"]
 
@@ -46,7 +47,7 @@ def judge_50_1(j: Frame) -> Verdict:
 
 def judge_ciav(j: Frame) -> Verdict:
     """CIAV (attentat): the CIAV number relayed on every public channel the playbook plans."""
-    if j.cod.kind != EventKind.ATTENTAT:
+    if not kind_row(j.cod.kind).ciav:
         return j.na("CIAV", "sans objet hors attentat")
     steps = [s for s in j.cod.steps if s.engagement == Engagement.CIAV]
     wanted = [(s.step_id, c) for s in steps for c in s.channels if c in PUBLIC_CHANNELS]

@@ -23,7 +23,7 @@ from crisis.model import (
     Mode,
     NoteAdded,
 )
-from playbooks.model import EventKind
+from playbooks.kinds import kind_row
 
 
 def _check_recordable(crisis: Crisis, fact: Fact) -> None:
@@ -104,7 +104,7 @@ def close(crisis: Crisis, order: Close, now: datetime, decision: Decision) -> No
 def set_ciav_number(state: CrisisState, order: SetCiavNumber, decision: Decision) -> CrisisState:
     """The CIAV number, which an attentat's steps relay once the ministry gives it."""
     crisis = state.crisis
-    if crisis.kind != EventKind.ATTENTAT:
+    if not kind_row(crisis.kind).ciav:
         raise Refused("le numéro de la CIAV ne concerne qu'un attentat")
     decision.fact(CiavNumberSet(number=order.number), order.actor)
     decision.crisis_updates["ciav_number"] = order.number

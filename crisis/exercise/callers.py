@@ -23,7 +23,7 @@ from typing import NamedTuple
 from crisis.exercise.draws import poisson, seeded
 from crisis.exercise.scenario import CallerPoint, CipProfile, Scenario
 from crisis.model import CipCallEnded
-from playbooks.model import EventKind
+from playbooks.kinds import EventKind, kind_row
 
 __all__ = ["DEFAULT_CALLERS_PER_HOUR", "CallFigures", "CallerSimulator", "TimedCall", "figures"]
 
@@ -51,7 +51,7 @@ _QUESTIONS = {
         "L'eau du robinet est-elle potable à {commune} ?",
         "Que dois-je faire pour protéger ma maison à {commune} ?",
     ),
-    "rumeur": ("J'ai vu sur internet qu'{event_rumour} : est-ce vrai ?",),
+    "rumeur": ("J'ai vu sur internet {that_rumour} : est-ce vrai ?",),
 }
 _TOPIC_WEIGHTS = {
     "proches": 3.0,
@@ -61,14 +61,11 @@ _TOPIC_WEIGHTS = {
     "consignes": 1.5,
     "rumeur": 1.0,
 }
-_RUMOURS = {
-    EventKind.INONDATION: "un barrage aurait cédé",
-    EventKind.ACCIDENT_INDUSTRIEL: "le nuage serait toxique",
-    EventKind.NUCLEAIRE: "il faudrait évacuer tout le département",
-    EventKind.ATTENTAT: "une seconde attaque serait en cours",
-    EventKind.TEMPETE: "le courant ne reviendrait pas avant une semaine",
-    EventKind.SATER: "l'avion aurait été retrouvé",
-}
+
+
+def _that(clause: str) -> str:
+    """The clause after "que", elided before a vowel ("qu'un barrage…", "que le courant…")."""
+    return f"qu'{clause}" if clause[:1].lower() in "aeiouéèêàâîô" else f"que {clause}"
 
 
 class TimedCall(NamedTuple):
@@ -149,6 +146,7 @@ class CallerSimulator:
         self.t0 = t0
         self.duration_minutes = duration_minutes
         self.kind = kind
+        self.flavour = kind_row(kind).flavour  # UnknownEventKind (French) for a kind without row
         self.communes = tuple(communes) or ("ma commune",)
         planned = t0 + timedelta(minutes=profile.at or 0)
         self.activated_at = activated_at or planned
@@ -211,7 +209,7 @@ class CallerSimulator:
         topic = rng.choices(list(weights), weights=list(weights.values()))[0]
         commune = self.communes[min(int(rng.expovariate(0.6)), len(self.communes) - 1)]
         text = rng.choice(_QUESTIONS[topic]).format(
-            commune=commune, event_rumour=_RUMOURS[self.kind]
+            commune=commune, that_rumour=_that(self.flavour.rumour)
         )
         return f"{topic} : {text}"
 

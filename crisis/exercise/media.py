@@ -22,8 +22,9 @@ from typing import Literal, NamedTuple, TypeVar
 from contacts.demo import FIRST_NAMES, SURNAMES
 from crisis.exercise.draws import poisson, seeded
 from crisis.exercise.scenario import MediaKind, MediaProfile, Scenario
+from crisis.journal.view import is_published
 from crisis.model import DeliveryAttempted, InjectPlayed, JournalEntry, MediaRequestReceived
-from playbooks.model import EventKind
+from playbooks.kinds import EventKind, kind_row
 
 __all__ = [
     "DEFAULT_ROADS",
@@ -39,15 +40,6 @@ BUCKET = timedelta(minutes=1)
 JOURNALISTS_PER_OUTLET = 3
 DEFAULT_ROADS = ("RD 1082", "RN 88", "A72", "RD 8", "RD 1498")  # Loire roads the press knows
 _ROAD = re.compile(r"\b(?:RD|RN|D|N|A)\s?\d{1,4}\b")
-
-_EVENT = {
-    EventKind.INONDATION: ("la crue", "les inondations", "#inondations"),
-    EventKind.ACCIDENT_INDUSTRIEL: ("l'accident industriel", "l'accident", "#accidentindustriel"),
-    EventKind.NUCLEAIRE: ("l'incident nucléaire", "l'incident", "#nucleaire"),
-    EventKind.ATTENTAT: ("l'attaque", "les événements", "#attaque"),
-    EventKind.TEMPETE: ("la tempête", "les intempéries", "#tempete"),
-    EventKind.SATER: ("les recherches", "l'opération de recherche", "#SATER"),
-}
 
 # (topic, question templates). Placeholders: {event}, {events}, {commune}, {road}, {rumour}.
 _QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -166,6 +158,7 @@ class MediaSimulator:
         self.seed = seed
         self.t0 = t0
         self.kind = kind
+        self.flavour = kind_row(kind).flavour  # UnknownEventKind (French) for a kind without row
         self.duration_minutes = duration_minutes
         self.communes = tuple(communes) or ("la commune",)
         found = [" ".join(m.split()) for text in injects for m in _ROAD.findall(text)]
@@ -288,16 +281,16 @@ class MediaSimulator:
         topic = _weighted(rng, self._topic_weights(minute, rumour))
         # Bigger communes get more questions: the first names of the list weigh more.
         commune = self.communes[min(int(rng.expovariate(0.6)), len(self.communes) - 1)]
-        event, events, hashtag = _EVENT[self.kind]
+        flavour = self.flavour
         question = rng.choice(_QUESTIONS[topic]).format(
-            event=event,
-            events=events,
+            event=flavour.event,
+            events=flavour.events,
             commune=commune,
             road=rng.choice(self.roads),
             rumour=rumour[0] if rumour else "",
         )
         text = _KIND_FORMS[kind].format(
-            question=question, event=event, handle=self.handle, hashtag=hashtag
+            question=question, event=flavour.event, handle=self.handle, hashtag=flavour.hashtag
         )
         return MediaRequestReceived(
             request_id=f"P-{number:03d}",
@@ -328,7 +321,7 @@ def stimuli_from_journal(entries: Sequence[JournalEntry]) -> list[Stimulus]:
         elif (
             isinstance(fact, DeliveryAttempted)
             and fact.channel.is_public
-            and fact.outcome in {"sent", "reconciled", "manual"}
+            and is_published(fact)
             and fact.step_id not in published
         ):
             published.add(fact.step_id)

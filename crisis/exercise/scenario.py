@@ -28,6 +28,7 @@ from contacts.area import AreaError, Geography, ResolvedArea, parse_area, resolv
 from contacts.phone import InvalidPhoneNumber, to_e164
 from crisis.exercise.errors import Located, ScenarioError, translate
 from crisis.exercise.offsets import Offset, format_offset, parse_offset
+from playbooks.kinds import unknown_kind_reason
 from playbooks.model import EventKind
 
 __all__ = [
@@ -249,6 +250,14 @@ class Scenario(_Frozen):
     media: MediaProfile = MediaProfile()
     cip: CipProfile = CipProfile()
     cell: CellProfile = CellProfile()
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _known_kind(cls, value: object) -> object:
+        # A kind without its playbooks/kinds.py row: refused at load time, not by a simulator.
+        if isinstance(value, str) and (reason := unknown_kind_reason(value)):
+            raise ValueError(reason)
+        return value
 
     @field_validator("area")
     @classmethod
