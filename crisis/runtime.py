@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from crisis.bootstrap import App
-from crisis.clock import SystemClock
+from crisis.bootstrap import App, wall_clock
 from crisis.store.lease import DatabaseServed, DispatchLock, acquire_dispatch_lock
 from crisis.web import serve_web
 from crisis.web.app import WebServerError, bind_listener
@@ -56,7 +55,7 @@ def lock_database(url: str, purpose: str, timezone: str) -> Claim:
     """The database's part of the claim, taken before the App is built (a command that
     recreates its folder locks it first); raises ServiceRefused when another process serves
     it. Complete it with `claim(app, purpose, early=...)`."""
-    since = SystemClock().now().astimezone(ZoneInfo(timezone))
+    since = wall_clock().now().astimezone(ZoneInfo(timezone))
     try:
         return Claim(acquire_dispatch_lock(url, purpose=purpose, since=since))
     except DatabaseServed as exc:
@@ -68,7 +67,7 @@ def claim(app: App, purpose: str = "run", *, early: Claim | None = None) -> Clai
     before anything is dispatched: a second service on the same database, or on a taken
     port, is refused here (ServiceRefused, French), with nothing sent."""
     if early is None:
-        since = SystemClock().now().astimezone(ZoneInfo(app.settings.prefecture.timezone))
+        since = wall_clock().now().astimezone(ZoneInfo(app.settings.prefecture.timezone))
         try:
             early = Claim(app.store.acquire_dispatch_lock(purpose=purpose, since=since))
         except DatabaseServed as exc:

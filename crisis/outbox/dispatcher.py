@@ -7,99 +7,23 @@ import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from channels.base import Channel, ChannelName, DeliveryFailed, OutgoingMessage, Receipt, Recipient
 from crisis.clock import Clock
 from crisis.model import (
     SYSTEM,
     Actor,
-    AttemptOutcome,
     CancelPending,
-    DeliveryAttempted,
     Fact,
     OutboxItem,
     OutboxState,
     OutboxUpdate,
     SendMessage,
-    WarningRaised,
 )
-from crisis.store.unit import DispatchUnit, OutboxLookup, UnitOfWorkFactory
-
-# Outcomes written while the provider may hold the message: its status callback can arrive
-# before them (during the request that timed out, or during the look-up).
-_PROVIDER_MAY_HOLD = frozenset({"unknown", "reconciled"})
-_REPORTED = {OutboxState.DELIVERED, OutboxState.FAILED}
-REPORTED_REASON = "le fournisseur a déjà rendu compte de ce message : pas de nouvel envoi"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When a failed send is tried again: only if it cannot duplicate, with exponential backoff."""
-
-    max_attempts: int = 5
-    base_delay: float = 5.0
-    factor: float = 2.0
-    max_delay: float = 300.0
-
-    def retry_after(self, error: DeliveryFailed, attempts: int) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up."""
-        if not error.retryable or error.ambiguous or attempts >= self.max_attempts:
-            return None
-        backoff = min(self.max_delay, self.base_delay * self.factor ** (attempts - 1))
-        # the provider's Retry-After wins over a shorter backoff: trying earlier would only be
-        # refused again (X's 15-minute windows), but never more than an hour
-        asked = min(error.retry_after_s or 0.0, MAX_PROVIDER_WAIT_S)
-        return max(backoff, asked)
-
-
-MAX_PROVIDER_WAIT_S = 3600.0
-
-
-@dataclass(frozen=True)
-class ChannelLimits:
-    """A provider's physical limits (messages per second, burst, parallel requests)."""
-
-    rate_per_second: float
-    burst: int = 1
-    concurrency: int = 10
-
-
-class TokenBucket:
-    """Paces sends at `rate` per clock second, allowing `burst` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Clock) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, float(burst))
-        self.tokens = self.capacity
-        self.clock = clock
-        self.stamp = clock.monotonic()
-
-    async def acquire(self) -> None:
-        """Wait for a token."""
-        while True:
-            now = self.clock.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if (
-                self.tokens >= 1.0 - 1e-9
-            ):  # tolerance: float sums of refills never reach 1.0 exactly
-                self.tokens = max(0.0, self.tokens - 1.0)
-                return
-            await self.clock.sleep(max(1e-6, (1.0 - self.tokens) / self.rate))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The result of one attempt, waiting to be written."""
-
-    item: OutboxItem
-    outcome: AttemptOutcome  # DeliveryAttempted.outcome
-    state: OutboxState
-    provider_id: str | None = None
-    reason: str = ""
-    retry_at: datetime | None = None
+from crisis.outbox.outcome import Outcome, attempt_fact, manual_publication, unless_reported
+from crisis.outbox.policy import ChannelLimits, RetryPolicy, TokenBucket
+from crisis.store.unit import DispatchUnit, UnitOfWorkFactory
 
 
 def to_outgoing(message: SendMessage) -> OutgoingMessage:
@@ -377,11 +301,12 @@ class Dispatcher:
         now = self.clock.now()
         by_crisis: dict[str, list[tuple[Fact, Actor]]] = defaultdict(list)
         with self.store.transaction() as tx:
-            batch = [_unless_reported(tx, r) for r in batch]
+            batch = [unless_reported(tx, r) for r in batch]
             for result in batch:
-                by_crisis[result.item.message.crisis_id].append((_attempt_fact(result), SYSTEM))
+                facts = by_crisis[result.item.message.crisis_id]
+                facts.append((attempt_fact(result), SYSTEM))
                 if result.outcome == "failed" and result.item.message.channel.is_public:
-                    by_crisis[result.item.message.crisis_id].append((_by_hand(result), SYSTEM))
+                    facts.append((manual_publication(result), SYSTEM))
             tx.record_outcomes(
                 [
                     OutboxUpdate(
@@ -399,47 +324,3 @@ class Dispatcher:
                 tx.append(crisis_id, items, now)
         if any(r.state == OutboxState.PENDING for r in batch):
             self.nudge()
-
-
-def _unless_reported(tx: OutboxLookup, result: Outcome) -> Outcome:
-    """An ambiguous attempt or a look-up whose row a provider report (delivered, failed) settled
-    meanwhile: the report stands, and the attempt is journaled as reconciled by it.
-
-    Only these outcomes are re-read (one query each, rare): a plain "sent" is written blindly.
-    """
-    if result.outcome not in _PROVIDER_MAY_HOLD:
-        return result
-    message = result.item.message
-    row = tx.outbox_by_key(message.idempotency_key)
-    if row is None or row.state not in _REPORTED:
-        return result
-    return replace(
-        result,
-        outcome="reconciled",
-        state=row.state,
-        provider_id=row.provider_id or result.provider_id,
-        reason=REPORTED_REASON,
-        retry_at=None,
-    )
-
-
-def _by_hand(result: Outcome) -> WarningRaised:
-    """A public channel failed for good: the on-call agent publishes by hand, text at hand."""
-    message = result.item.message
-    return WarningRaised(
-        code="publication_manuelle",
-        message=f"{message.channel.label} en échec ({result.reason}) : publier à la main le "
-        f"message de l'étape {message.step_id}, puis l'enregistrer comme preuve avec "
-        f"« crisis publie {message.crisis_id} {message.idempotency_key} --par NOM ». "
-        f"Texte à publier : « {message.body} »",
-    )
-
-
-def _attempt_fact(result: Outcome) -> DeliveryAttempted:
-    return DeliveryAttempted.of(
-        result.item.message,
-        attempt=max(1, result.item.attempts),
-        outcome=result.outcome,
-        provider_id=result.provider_id,
-        reason=result.reason,
-    )
