@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from crisis import press
 from crisis.cli.common import ByOption, ConfigOption, cli_actor, console, fail, open_app
 from crisis.engine import Refused
-from crisis.model import MediaRequestAnswered, MediaRequestAssigned, MediaRequestReceived
 from crisis.queries import events
 from crisis.store.repository import CrisisNotFound
 
@@ -40,35 +40,27 @@ def media_list(
     finally:
         application.close()
     now = application.clock.now()
-    answered = {e.fact.request_id: e for e in entries if isinstance(e.fact, MediaRequestAnswered)}
-    assigned = {
-        e.fact.request_id: e.fact.assignee
-        for e in entries
-        if isinstance(e.fact, MediaRequestAssigned)
-    }
     table = Table(title="Sollicitations presse")
     for column in ("réf.", "reçue", "type", "média", "question", "confiée à", "état"):
         table.add_column(column)
     shown = 0
-    for entry in entries:
-        fact = entry.fact
-        if not isinstance(fact, MediaRequestReceived):
+    for request in press.queue(entries):
+        if request.answered_at is not None and not all_requests:
             continue
-        done = answered.get(fact.request_id)
-        if done is not None and not all_requests:
-            continue
-        if done is None:
-            waited = int((now - entry.at).total_seconds() // 60)
+        asked = request.received_at
+        if request.answered_at is None:
+            waited = int((now - asked).total_seconds() // 60)
             state = f"[yellow]en attente depuis {waited} min[/yellow]"
         else:
-            state = f"répondu en {int((done.at - entry.at).total_seconds() // 60)} min"
+            state = f"répondu en {int((request.answered_at - asked).total_seconds() // 60)} min"
+        fact = request.request
         table.add_row(
             fact.request_id,
-            f"{entry.at.astimezone(tz):%H:%M}",
+            f"{asked.astimezone(tz):%H:%M}",
             fact.kind,
             escape(f"{fact.outlet} — {fact.journalist}"),
             escape(fact.question),
-            escape(assigned.get(fact.request_id, "")),
+            escape(request.assignee),
             state,
         )
         shown += 1
