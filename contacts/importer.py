@@ -29,8 +29,9 @@ from contacts.phone import InvalidPhoneNumber, is_mobile, to_e164
 Status = Literal["imported", "updated", "unchanged", "rejected"]
 Row = Mapping[str, str]
 _EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>.]{2,}$")
-_TRUE = frozenset({"oui", "o", "vrai", "1", "x", "yes", "true"})
-_FALSE = frozenset({"non", "n", "faux", "0", "", "no", "false"})
+# yes/no cells, as normalise() gives them
+TRUE_WORDS = frozenset({"oui", "o", "vrai", "1", "x", "yes", "true"})
+FALSE_WORDS = frozenset({"non", "n", "faux", "0", "", "no", "false"})
 _ROLE_ORDER = {role: index for index, role in enumerate(Role)}
 
 
@@ -78,7 +79,7 @@ class UnreadableFile(ValueError):
     """The whole file cannot be used (encoding, no header, missing columns)."""
 
 
-class _Rejected(ValueError):
+class RejectedLine(ValueError):
     """One line is rejected; the message is the French reason."""
 
 
@@ -130,7 +131,7 @@ def read_table(data: bytes, *, source: str) -> tuple[list[str], list[tuple[int, 
     return headers or [], rows
 
 
-def _columns(
+def find_columns(
     headers: list[str], spec: Mapping[str, str], required: tuple[str, ...], source: str
 ) -> dict[str, str]:
     """Canonical column name -> normalised header found in the file."""
@@ -178,7 +179,7 @@ def _run(
     for number, row in rows:
         try:
             contact = parse(row, number)
-        except _Rejected as exc:
+        except RejectedLine as exc:
             lines.append(
                 ImportLine(line=number, status="rejected", contact_id=None, reason=str(exc))
             )
@@ -224,7 +225,7 @@ _ROLE_ALIASES = {  # besides the Role values and ROLE_LABELS
     Role.PRESSE: "presse",
     Role.AGENT_CIP: "cip",
 }
-_ROLES: dict[str, Role] = {
+ROLES_BY_NAME: dict[str, Role] = {  # a normalised role cell -> its role
     **{normalise(role.value): role for role in Role},
     **{normalise(label): role for role, label in ROLE_LABELS.items()},
     **{alias: role for role, aliases in _ROLE_ALIASES.items() for alias in aliases.split("|")},
@@ -243,9 +244,9 @@ def _phone(row: Row, col: str | None, label: str, *, mobile: bool) -> str | None
     try:
         e164 = to_e164(raw)
     except InvalidPhoneNumber as exc:
-        raise _Rejected(f"colonne « {label} » : {exc}") from None
+        raise RejectedLine(f"colonne « {label} » : {exc}") from None
     if mobile and not is_mobile(e164):
-        raise _Rejected(
+        raise RejectedLine(
             f"le numéro de la colonne « {label} » n'est pas un mobile : "
             "il ne peut pas recevoir de SMS"
         )
@@ -254,9 +255,9 @@ def _phone(row: Row, col: str | None, label: str, *, mobile: bool) -> str | None
 
 def _trained(raw: str) -> bool:
     value = normalise(raw)
-    if value in _TRUE or value in _FALSE:
-        return value in _TRUE
-    raise _Rejected(f"colonne « Formé » : valeur « {raw} » non reconnue (oui ou non attendu)")
+    if value in TRUE_WORDS or value in FALSE_WORDS:
+        return value in TRUE_WORDS
+    raise RejectedLine(f"colonne « Formé » : valeur « {raw} » non reconnue (oui ou non attendu)")
 
 
 class _ContactParser:
@@ -283,10 +284,10 @@ class _ContactParser:
     def role(self, row: Row) -> Role:
         raw = self.cell(row, "Rôle")
         if not raw:
-            raise _Rejected("rôle manquant (colonne « Rôle »)")
-        role = _ROLES.get(normalise(raw))
+            raise RejectedLine("rôle manquant (colonne « Rôle »)")
+        role = ROLES_BY_NAME.get(normalise(raw))
         if role is None:
-            raise _Rejected(f"rôle inconnu : « {raw} »")
+            raise RejectedLine(f"rôle inconnu : « {raw} »")
         return role
 
     def commune(self, row: Row, role: Role) -> str | None:
@@ -295,10 +296,10 @@ class _ContactParser:
             insee = insee.zfill(5)  # Excel drops the leading zero of 01xxx-09xxx
         if not insee:
             if role in OFFICIAL_ROLES:
-                raise _Rejected("code INSEE manquant : obligatoire pour un élu ou une mairie")
+                raise RejectedLine("code INSEE manquant : obligatoire pour un élu ou une mairie")
             return None
         if insee not in self.known:
-            raise _Rejected(f"commune inconnue : {insee}")
+            raise RejectedLine(f"commune inconnue : {insee}")
         return insee
 
     def rank(self, row: Row, role: Role) -> int:
@@ -306,7 +307,7 @@ class _ContactParser:
         if role != Role.ADJOINT:
             return 0
         if not raw.isdigit() or int(raw) < 1:
-            raise _Rejected("rang de l'adjoint manquant ou invalide (entier à partir de 1)")
+            raise RejectedLine("rang de l'adjoint manquant ou invalide (entier à partir de 1)")
         return int(raw)
 
     def default_id(self, role: Role, insee: str | None, rank: int, name: str) -> str:
@@ -318,7 +319,7 @@ class _ContactParser:
         if role == Role.SECRETARIAT and insee:
             return f"secretariat-{insee}"
         if not name:
-            raise _Rejected("nom manquant (colonne « Nom »)")
+            raise RejectedLine("nom manquant (colonne « Nom »)")
         return f"{role.value}-{slug(name)}"
 
     def __call__(self, row: Row, line: int) -> Contact:
@@ -327,19 +328,19 @@ class _ContactParser:
         rank = self.rank(row, role)
         name = self.cell(row, "Nom")
         if not name and role not in {Role.MAIRE, Role.SECRETARIAT}:
-            raise _Rejected("nom manquant (colonne « Nom »)")
+            raise RejectedLine("nom manquant (colonne « Nom »)")
         cid = self.cell(row, "Identifiant") or self.default_id(role, insee, rank, name)
         if cid in self.ids:
-            raise _Rejected(f"doublon de la ligne {self.ids[cid]}")
+            raise RejectedLine(f"doublon de la ligne {self.ids[cid]}")
         self.ids[cid] = line
         old = self.existing.get(cid)
         mobile = _phone(row, self.cols.get("Mobile"), "Mobile", mobile=True)
         landline = _phone(row, self.cols.get("Fixe"), "Fixe", mobile=False)
         email = self.cell(row, "Courriel") or None
         if email is not None and not _EMAIL.match(email):
-            raise _Rejected("adresse électronique invalide (colonne « Courriel »)")
+            raise RejectedLine("adresse électronique invalide (colonne « Courriel »)")
         if mobile is not None and mobile in self.mobiles:
-            raise _Rejected(
+            raise RejectedLine(
                 f"numéro de mobile déjà donné à un autre contact (ligne {self.mobiles[mobile]})"
             )
         if mobile is not None:
@@ -362,7 +363,9 @@ class _ContactParser:
             commune = self.directory.commune(insee or "")
             name = f"secrétariat de mairie de {commune.nom if commune else insee}"
         if (role in OFFICIAL_ROLES or role in CELL_ROLES) and not (mobile or landline or email):
-            raise _Rejected("aucun moyen de joindre ce contact (ni mobile, ni fixe, ni courriel)")
+            raise RejectedLine(
+                "aucun moyen de joindre ce contact (ni mobile, ni fixe, ni courriel)"
+            )
         return Contact(
             id=cid,
             name=name,
@@ -377,12 +380,12 @@ class _ContactParser:
 
     def check_single_maire(self, insee: str, cid: str, line: int) -> None:
         if insee in self.maires:
-            raise _Rejected(
+            raise RejectedLine(
                 f"un seul maire par commune : déjà un maire de {insee} ligne {self.maires[insee]}"
             )
         current = _maire_of(self.directory, insee)
         if current is not None and current.id != cid:
-            raise _Rejected(
+            raise RejectedLine(
                 f"la commune {insee} a déjà un maire sous l'identifiant « {current.id} »"
             )
         self.maires[insee] = line
@@ -393,7 +396,7 @@ def import_contacts(
 ) -> ImportResult:
     """Import the prefecture's contact file (officials, cell, press, CIP) into the directory."""
     headers, rows = read_table(data, source=source)
-    cols = _columns(headers, _CONTACT_COLUMNS, ("Rôle", "Nom"), source)
+    cols = find_columns(headers, _CONTACT_COLUMNS, ("Rôle", "Nom"), source)
     parser = _ContactParser(directory, cols)
     return _run(rows, directory, parser, source, keep_valid, parser.notes)
 
@@ -435,7 +438,7 @@ def import_rne_mayors(
     """
     headers, rows = read_table(data, source=source)
     required = ("Code de la commune", "Nom de l'élu", "Prénom de l'élu")
-    cols = _columns(headers, _RNE_COLUMNS, required, source)
+    cols = find_columns(headers, _RNE_COLUMNS, required, source)
     ours = {_departement(c.code_insee) for c in directory.communes}
     known = {c.code_insee for c in directory.communes}
     seen: dict[str, int] = {}
@@ -454,16 +457,16 @@ def import_rne_mayors(
         if (dept or _departement(insee)) not in ours:
             return None
         if insee not in known:
-            raise _Rejected(f"commune inconnue : {insee or '(code vide)'}")
+            raise RejectedLine(f"commune inconnue : {insee or '(code vide)'}")
         if insee in seen:
-            raise _Rejected(f"doublon de la ligne {seen[insee]} (deux maires pour {insee})")
+            raise RejectedLine(f"doublon de la ligne {seen[insee]} (deux maires pour {insee})")
         first, last = cell(row, "Prénom de l'élu"), cell(row, "Nom de l'élu")
         if not first or not last:
-            raise _Rejected("nom ou prénom de l'élu manquant")
+            raise RejectedLine("nom ou prénom de l'élu manquant")
         for column in _RNE_DATES:
             raw = cell(row, column)
             if raw and not _valid_date(raw):
-                raise _Rejected(
+                raise RejectedLine(
                     f"date invalide dans la colonne « {column} » (AAAA-MM-JJ ou JJ/MM/AAAA)"
                 )
         seen[insee] = line
