@@ -1,9 +1,9 @@
 """Imports of training records and on-call rosters (CSV, French Excel), with line reports.
 
-Same reading and the same semantics as `contacts.importer`: every line gets a report line
-(imported, updated, unchanged, rejected with a French reason and its Excel line number), and an
-import with a rejected line changes nothing unless `keep_valid=True`. Contacts are named by
-their identifier, or by their name when it is unique in the directory.
+Same reading (`contacts.import_table`) and the same semantics as `contacts.importer`: every line
+gets a report line (imported, updated, unchanged, rejected with a French reason and its Excel line
+number), and an import with a rejected line changes nothing unless `keep_valid=True`. Contacts
+are named by their identifier, or by their name when it is unique in the directory.
 
 A training record is keyed on (contact, type, date). A roster slot is keyed on (role, start,
 end) for the astreinte rosters, which hold one person at a time, and on (role, start, end,
@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from contacts.importer import (
+from contacts.import_table import (
     FALSE_WORDS,
     ROLES_BY_NAME,
     TRUE_WORDS,
