@@ -211,14 +211,9 @@ class Step(_Frozen):
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        public = [c for c in self.channels if c.is_public]
         if self.action in MESSAGE_ACTIONS:
-            if not self.channels:
-                raise ValueError("une étape qui envoie un message doit indiquer ses canaux")
-            if not self.audience:
-                raise ValueError("une étape qui envoie un message doit indiquer son public")
-            if self.template is None:
-                raise ValueError("une étape qui envoie un message doit indiquer son modèle")
+            self._check_message()
+        public = [c for c in self.channels if c.is_public]
         if public and Audience.PUBLIC not in self.audience:
             raise ValueError(
                 f"les canaux publics ({', '.join(public)}) exigent le public « public »"
@@ -230,18 +225,31 @@ class Step(_Frozen):
         if self.only_unreached and self.action != Action.NOTIFY_OFFICIALS:
             raise ValueError("only_unreached ne vaut que pour l'action notify_officials")
         if self.escalation is not None:
-            if self.action not in ESCALATING_ACTIONS:
-                raise ValueError(
-                    "escalation ne vaut que pour les actions notify_officials, page_on_call "
-                    "et recall_cell"
-                )
-            if ChannelName.VOICE not in self.channels:
-                raise ValueError("escalation : l'étape doit appeler (canal « voice »)")
-            if not self.ask_acknowledgement:
-                raise ValueError("escalation : l'étape doit demander l'accusé de réception")
-            if self.escalation.until <= self.offset:
-                raise ValueError("escalation : « until » doit venir après le déclenchement")
+            self._check_escalation(self.escalation)
         return self
+
+    def _check_message(self) -> None:
+        """A step that sends a message names its channels, its audience and its template."""
+        if not self.channels:
+            raise ValueError("une étape qui envoie un message doit indiquer ses canaux")
+        if not self.audience:
+            raise ValueError("une étape qui envoie un message doit indiquer son public")
+        if self.template is None:
+            raise ValueError("une étape qui envoie un message doit indiquer son modèle")
+
+    def _check_escalation(self, escalation: Escalation) -> None:
+        """An escalating step calls, asks acknowledgement and stops after it starts."""
+        if self.action not in ESCALATING_ACTIONS:
+            raise ValueError(
+                "escalation ne vaut que pour les actions notify_officials, page_on_call "
+                "et recall_cell"
+            )
+        if ChannelName.VOICE not in self.channels:
+            raise ValueError("escalation : l'étape doit appeler (canal « voice »)")
+        if not self.ask_acknowledgement:
+            raise ValueError("escalation : l'étape doit demander l'accusé de réception")
+        if escalation.until <= self.offset:
+            raise ValueError("escalation : « until » doit venir après le déclenchement")
 
 
 class Playbook(_Frozen):
