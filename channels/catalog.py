@@ -20,6 +20,8 @@ __all__ = [
     "SOCIAL_CHANNELS",
     "ChannelName",
     "ChannelSpec",
+    "Means",
+    "Measure",
     "channels_for_means",
     "spec",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from channels.base import Channel, ChannelConfigError, ChannelName, InboundEvent, InboundSink
+from channels.catalog import CATALOG
 from channels.switchboard import SwitchboardChannel
 from contacts.model import Directory
 from crisis.bootstrap.channels import (
@@ -104,12 +105,10 @@ def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         prefecture=settings.prefecture.name,
         timezone=ZoneInfo(settings.prefecture.timezone),
-        public_addresses={
-            ChannelName.WEBSITE: settings.public.website,
-            ChannelName.X: settings.public.x,
-            ChannelName.FACEBOOK: settings.public.facebook,
-            ChannelName.APP: settings.public.app,
-            ChannelName.STANDARD: settings.public.standard,
+        public_addresses={  # each public channel's account, named by its catalog row
+            row.name: getattr(settings.public, row.address[0])
+            for row in CATALOG.values()
+            if row.public
         },
         late_grace=settings.engine.late_grace,
         t0_max_age=settings.engine.t0_max_age,

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from channels.base import PUBLIC_CHANNELS, ChannelName
+from channels.catalog import Means, channels_for_means
 from crisis.compliance.common import Frame, Window, offset
 from crisis.model import CipActivated, EngagementStatus, Verdict
 from playbooks.model import Engagement, EventKind
 
 __all__ = ["judge_50_1", "judge_ciav"]
 
-# The means the CIP number must be announced by, each a set of channels.
-_MEANS: tuple[tuple[str, frozenset[ChannelName]], ...] = (
-    ("médias", frozenset({ChannelName.EMAIL})),
-    (
-        "internet",
-        frozenset({ChannelName.WEBSITE, ChannelName.X, ChannelName.FACEBOOK, ChannelName.APP}),
-    ),
-    # the switchboard's message (or calls and SMS to the standard's staff)
-    ("téléphone", frozenset({ChannelName.STANDARD, ChannelName.VOICE, ChannelName.SMS})),
+# The means the CIP number must be announced by, each the set of channels the catalog says
+# count for it (téléphone: the switchboard's message, or calls and SMS to the standard's staff).
+_MEANS: tuple[tuple[Means, frozenset[ChannelName]], ...] = tuple(
+    (means, channels_for_means(means)) for means in get_args(Means)
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from channels.base import ChannelName
+from channels.catalog import spec
 from contacts.audience import resolve_audience
 from contacts.model import Contact, Directory
 from crisis import escalation
@@ -101,7 +102,7 @@ def _personal(
 ) -> tuple[list[tuple[SendMessage, int]], list[str]]:
     """A personal channel's messages with their attempt numbers, and who has no address for it
     (an SMS of a chain missing a mobile is not named: the call is what counts)."""
-    chained = calls is not None and channel in {ChannelName.VOICE, ChannelName.SMS}
+    chained = calls is not None and spec(channel).phone_chain
     targets: Sequence[tuple[Contact, int]] = (
         [(c, n) for c, n in (calls or ()) if channel == ChannelName.VOICE or n == 1]
         if chained
@@ -152,14 +153,12 @@ def _queued(
 
 
 def address_of(contact: Contact, channel: ChannelName) -> str | None:
-    """Where a personal channel reaches a contact (None: the directory has no such address)."""
-    if channel == ChannelName.VOICE:
-        return contact.mobile or contact.landline
-    if channel == ChannelName.SMS:
-        return contact.mobile
-    if channel == ChannelName.EMAIL:
-        return contact.email
-    return None
+    """Where a personal channel reaches a contact: the first of the catalog's address fields
+    the directory fills (None: it has none, or the channel is public)."""
+    row = spec(channel)
+    if row.public:
+        return None
+    return next((value for value in (getattr(contact, f) for f in row.address) if value), None)
 
 
 def _message(
@@ -172,14 +171,9 @@ def _message(
     now: datetime,
 ) -> SendMessage:
     contact_id = contact.id if contact else f"public-{channel.value}"
-    body = {
-        ChannelName.VOICE: text.voice,
-        ChannelName.SMS: text.short,
-        ChannelName.X: text.short,
-        ChannelName.APP: text.short,
-        ChannelName.STANDARD: text.voice,
-    }.get(channel, text.long)
-    rich = channel in {ChannelName.EMAIL, ChannelName.WEBSITE}
+    row = spec(channel)
+    body: str = getattr(text, row.body)
+    rich = row.rich
     return SendMessage(
         idempotency_key=f"{crisis.id}:{step.id}:{contact_id}:{channel.value}:v1",
         crisis_id=crisis.id,

@@ -7,6 +7,7 @@ and the API as interface. Errors are French JSON: `{"detail": "..."}`.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from crisis.activation import ActivationConflict, ActivationError, Confirmation
 from crisis.clock import Clock
 from crisis.engine import InvalidStimulus, Refused
 from crisis.model import Crisis, Interface, JournalEntry, Mode, NoteAdded, StepState
+from crisis.queries import crises, events, tokens
 from crisis.service import ActivationRequest, Orchestrator
 from crisis.store import Store
 from crisis.store.repository import CrisisNotFound
@@ -48,6 +50,8 @@ __all__ = [
     "api_openapi",
     "api_router",
     "mount_api",
+    "openapi",
+    "router",
 ]
 
 API_PREFIX = "/api/v1"
@@ -94,8 +98,7 @@ def authenticated(
             "authentification requise : en-tête « Authorization: Bearer <jeton> »",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with api.store.transaction() as tx:
-        user = tx.user_for_token(hash_token(credentials.credentials), api.clock.now())
+    user = tokens.account_for_token(api.store, hash_token(credentials.credentials), api.clock.now())
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -162,8 +165,7 @@ async def record_activation(
 async def list_crises(
     _user: Annotated[WebUser, Depends(may_read)], api: Api, open_only: bool = False
 ) -> list[CrisisOut]:
-    with api.store.transaction() as tx:
-        ids = tx.crisis_ids(open_only=open_only)
+    ids = events.crisis_ids(api.store, open_only=open_only)
     return [_state(api.store, crisis_id, api.clock.now()) for crisis_id in ids]
 
 
@@ -197,65 +199,64 @@ async def add_note(
     raise HTTPException(500, "la note n'a pas été retrouvée dans la main courante")
 
 
+router = APIRouter(prefix=API_PREFIX, tags=["API"])
+router.add_api_route(
+    "/crises",
+    record_activation,
+    methods=["POST"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=CrisisOut,
+    responses={
+        **_UNAUTHORIZED,
+        200: {"model": CrisisOut, "description": "Activation déjà enregistrée avec cette clé."},
+        409: {"model": ErrorOut, "description": "Clé déjà utilisée pour une autre activation."},
+        422: {"model": InvalidOut, "description": "Activation refusée (motif en français)."},
+    },
+    summary="Enregistrer l'activation du COD (temps 0)",
+)
+router.add_api_route(
+    "/crises",
+    list_crises,
+    methods=["GET"],
+    response_model=list[CrisisOut],
+    responses=_UNAUTHORIZED,
+    summary="Les événements et exercices (les plus anciens d'abord)",
+)
+router.add_api_route(
+    "/crises/{crisis_id}",
+    read_crisis,
+    methods=["GET"],
+    response_model=CrisisOut,
+    responses={**_UNAUTHORIZED, **_NOT_FOUND},
+    summary="L'état d'un événement : étapes, engagements, communes jointes",
+)
+router.add_api_route(
+    "/crises/{crisis_id}/notes",
+    add_note,
+    methods=["POST"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=NoteOut,
+    responses={
+        **_UNAUTHORIZED,
+        **_NOT_FOUND,
+        409: {"model": ErrorOut, "description": "Note refusée (événement clos...)."},
+        422: {"model": InvalidOut, "description": "Note invalide (motif en français)."},
+    },
+    summary="Ajouter une note à la main courante",
+)
+
+
 def api_router() -> APIRouter:
     """The routes under /api/v1 (their context comes from the application, see `mount_api`)."""
-    router = APIRouter(prefix=API_PREFIX, tags=["API"])
-    router.add_api_route(
-        "/crises",
-        record_activation,
-        methods=["POST"],
-        status_code=status.HTTP_201_CREATED,
-        response_model=CrisisOut,
-        responses={
-            **_UNAUTHORIZED,
-            200: {"model": CrisisOut, "description": "Activation déjà enregistrée avec cette clé."},
-            409: {"model": ErrorOut, "description": "Clé déjà utilisée pour une autre activation."},
-            422: {"model": InvalidOut, "description": "Activation refusée (motif en français)."},
-        },
-        summary="Enregistrer l'activation du COD (temps 0)",
-    )
-    router.add_api_route(
-        "/crises",
-        list_crises,
-        methods=["GET"],
-        response_model=list[CrisisOut],
-        responses=_UNAUTHORIZED,
-        summary="Les événements et exercices (les plus anciens d'abord)",
-    )
-    router.add_api_route(
-        "/crises/{crisis_id}",
-        read_crisis,
-        methods=["GET"],
-        response_model=CrisisOut,
-        responses={**_UNAUTHORIZED, **_NOT_FOUND},
-        summary="L'état d'un événement : étapes, engagements, communes jointes",
-    )
-    router.add_api_route(
-        "/crises/{crisis_id}/notes",
-        add_note,
-        methods=["POST"],
-        status_code=status.HTTP_201_CREATED,
-        response_model=NoteOut,
-        responses={
-            **_UNAUTHORIZED,
-            **_NOT_FOUND,
-            409: {"model": ErrorOut, "description": "Note refusée (événement clos...)."},
-            422: {"model": InvalidOut, "description": "Note invalide (motif en français)."},
-        },
-        summary="Ajouter une note à la main courante",
-    )
     return router
 
 
 def _state(store: Store, crisis_id: str, now: datetime) -> CrisisOut:
     try:
-        with store.transaction() as tx:
-            crisis = tx.crisis(crisis_id)
-            steps = tx.steps(crisis_id)
-            entries = tx.journal(crisis_id)
+        found = crises.crisis_state(store, crisis_id)
     except CrisisNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"aucun événement « {crisis_id} »") from None
-    return _crisis_out(crisis, steps, entries, now)
+    return _crisis_out(found.crisis, found.steps, found.entries, now)
 
 
 def _activate(
@@ -264,7 +265,7 @@ def _activate(
     """Record the activation under `key`: (crisis id, created); 409 or 422 in French."""
     store = orchestrator.store
     mode = Mode.EXERCICE if body.exercise else Mode.REEL
-    existing = _by_key(store, key)
+    existing = crises.by_key(store, key)
     if existing is None:
         request = ActivationRequest(
             kind=body.kind,
@@ -288,7 +289,7 @@ def _activate(
         except ActivationConflict as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except ActivationError as exc:
-            existing = _by_key(store, key)  # recorded meanwhile with other values: 409
+            existing = crises.by_key(store, key)  # recorded meanwhile with other values: 409
             if existing is None:
                 raise HTTPException(422, str(exc)) from None
         else:
@@ -304,11 +305,6 @@ def _activate(
             "pour un autre événement, utilisez une autre clé",
         )
     return existing.id, False
-
-
-def _by_key(store: Store, key: str) -> Crisis | None:
-    with store.transaction() as tx:
-        return tx.crisis_by_key(key)
 
 
 def _differences(existing: Crisis, body: ActivationIn, mode: Mode) -> list[str]:
@@ -381,14 +377,16 @@ def api_openapi(router: APIRouter) -> dict[str, Any]:
 def mount_api(web: FastAPI, orchestrator: Orchestrator, store: Store, clock: Clock) -> None:
     """Add the API's routes to `web`, and its OpenAPI schema at /api/openapi.json."""
     web.state.crisis_api = ApiContext(orchestrator, store, clock)
-    router = api_router()
     web.include_router(router)
     install_french_errors(web)  # 422 in French, the field named, never the input echoed
-    schema: dict[str, Any] = {}
-
-    async def openapi() -> JSONResponse:
-        if not schema:
-            schema.update(api_openapi(router))
-        return JSONResponse(schema)
-
     web.add_api_route(OPENAPI_PATH, openapi, include_in_schema=False, methods=["GET"])
+
+
+async def openapi() -> JSONResponse:
+    return JSONResponse(_schema())
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    """The API's schema, built once (the routes are the module's own)."""
+    return api_openapi(router)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import get_args
 
 import pytest
+from pydantic import BaseModel
 
 from channels.base import CHANNEL_LABELS, PUBLIC_CHANNELS, SOCIAL_CHANNELS
 from channels.base import ChannelName as FormerChannelName
-from channels.catalog import CATALOG, ChannelName, ChannelSpec, channels_for_means, spec
+from channels.catalog import CATALOG, ChannelName, ChannelSpec, Measure, channels_for_means, spec
+from channels.preview import MEASURES, measure
+from channels.simulated import SimulatedChannel
 from contacts.model import Contact
+from crisis.bootstrap.channels import PROVIDERS as BUILDERS
+from crisis.bootstrap.channels import build_channel
+from crisis.clock import FakeClock
 from crisis.rendering import RenderedMessage
 from crisis.settings import Provider, PublicSettings, Settings, load_settings
 
@@ -86,3 +95,92 @@ def test_settings_take_default_rates_from_the_catalog() -> None:
         sms_only.channels[ChannelName.SMS].rate_per_second == CATALOG[ChannelName.SMS].default_rate
     )
     assert load_settings(None).channels == default.channels
+
+
+# --- The catalog walk: what a new channel needs besides its module and its row ---------------
+
+EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
+REAL_ENV = {
+    "CRISIS_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "CRISIS_TWILIO_AUTH_TOKEN": "jeton-de-test",
+    "CRISIS_SMTP_USERNAME": "relais",
+    "CRISIS_SMTP_PASSWORD": "secret",
+    "CRISIS_X_API_KEY": "cle",
+    "CRISIS_X_API_SECRET": "secret",
+    "CRISIS_X_ACCESS_TOKEN": "jeton",
+    "CRISIS_X_ACCESS_SECRET": "secret",
+    "CRISIS_FACEBOOK_PAGE_TOKEN": "jeton-de-page",
+    "CRISIS_WEBSITE_HMAC_SECRET": "s" * 32,
+    "CRISIS_APP_HMAC_SECRET": "a" * 32,
+}
+
+
+def _example_with_real_providers(tmp_path: Path) -> str:
+    """config.example.toml with every real provider's section uncommented, as an administrator
+    does it, its server paths moved under tmp_path."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    head, marker, tail = text.partition("# --- Fournisseurs réels")
+    assert marker, "config.example.toml has no real providers part"
+    providers, exercise, rest = tail.partition("\n[exercise]")
+    lines = []
+    for line in providers.splitlines()[1:]:
+        if not re.match(r'# (\[|[A-Za-z_"][^=]* = )', line):
+            continue  # prose, and the commented-out alternatives ("# # ...")
+        lines.append(line[2:].replace("/var/", f"{tmp_path.as_posix()}/var/"))
+    return head + "\n".join(lines) + exercise + rest
+
+
+@pytest.mark.parametrize("name", list(ChannelName))
+def test_every_provider_of_a_channel_has_its_builder_row(name: ChannelName) -> None:
+    """Each real provider a row names is one bootstrap builder row, with a settings model."""
+    for provider in spec(name).providers - {"simulated"}:
+        row = BUILDERS[provider]
+        assert row.name == provider
+        assert issubclass(row.model, BaseModel)
+
+
+def test_every_builder_row_serves_a_channel() -> None:
+    """No builder row is left without a channel of the catalog to build."""
+    named = set().union(*(row.providers for row in CATALOG.values()))
+    assert set(BUILDERS) == named - {"simulated"}
+
+
+@pytest.mark.parametrize("name", list(ChannelName))
+def test_every_channel_builds_from_the_config_example(name: ChannelName, tmp_path: Path) -> None:
+    """With the example's sections uncommented, each channel builds on each of its providers:
+    simulated, and every real one (credentials from the environment, nothing sent)."""
+    example = tmp_path / "crisis.toml"
+    example.write_text(_example_with_real_providers(tmp_path), encoding="utf-8")
+    assert f"[channels.{name.value}]" in example.read_text(encoding="utf-8")
+    for provider in sorted(spec(name).providers):
+        settings = load_settings(example).model_copy(update={"data_dir": tmp_path / "data"})
+        config = settings.channels[name].model_copy(update={"provider": provider})
+        channel = build_channel(
+            name,
+            config,
+            settings,
+            FakeClock(datetime(2026, 12, 3, 3, 0, tzinfo=UTC)),
+            lambda _event: None,
+            REAL_ENV,
+            lambda _key: None,
+        )
+        assert channel.name is name, provider
+        assert isinstance(channel, SimulatedChannel) == (provider == "simulated"), provider
+
+
+@pytest.mark.parametrize("name", list(ChannelName))
+def test_every_channel_has_its_approval_preview(name: ChannelName) -> None:
+    """The preview can measure the channel's body: its catalog measure has a French wording."""
+    row = spec(name)
+    assert row.measure in MEASURES
+    worded = measure(name, "Crue de la Loire : évitez les berges.", "Alerte crue")
+    assert worded.strip()
+    assert set(MEASURES) == set(get_args(Measure))
+
+
+def test_the_x_preview_warns_beyond_one_post() -> None:
+    """X's measure counts weighted characters and says when the text becomes a thread."""
+    assert measure(ChannelName.X, "a" * 280, "") == "280 caractères"
+    assert "publié en fil" in measure(ChannelName.X, "a" * 281, "")
+    assert measure(ChannelName.EMAIL, "corps", "Alerte crue") == "objet : Alerte crue"
+    assert measure(ChannelName.SMS, "Crue", "").startswith("1 segment(s) — ")
