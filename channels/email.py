@@ -10,18 +10,15 @@ import hashlib
 import html
 import re
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
-from typing import Any
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from channels.base import (
     ChannelConfigError,
@@ -30,6 +27,15 @@ from channels.base import (
     OutgoingMessage,
     Receipt,
     TimeSource,
+)
+from channels.email_settings import (
+    ADDRESS_RE,
+    ENV_PASSWORD,
+    ENV_USERNAME,
+    SmtpCredentials,
+    SmtpSettings,
+    check_email,
+    tls_context,
 )
 
 __all__ = [
@@ -43,14 +49,6 @@ __all__ = [
     "message_id_for",
 ]
 
-ENV_USERNAME = "CRISIS_SMTP_USERNAME"
-ENV_PASSWORD = "CRISIS_SMTP_PASSWORD"  # noqa: S105 (a variable name, not a secret)
-
-# ASCII addresses only: an internationalised address would need SMTPUTF8 on every relay.
-_ADDRESS_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
 _SUBJECT_MAX = 120
 
 UNCERTAIN = "envoi incertain : vérifier la boîte d'envoi avant de renvoyer"
@@ -59,135 +57,6 @@ NO_STARTTLS = (
     "en clair"
 )
 CHANNEL_DOWN = "canal courriel hors service : envoyer le message à la main"
-
-
-def address_problem(value: str, setting: str) -> str | None:
-    """French description of what is wrong with an e-mail address setting, or None."""
-    if not _ADDRESS_RE.match(value):
-        return f"{setting} : adresse de courriel mal formée"
-    return None
-
-
-class SmtpSettings(BaseModel):
-    """Non-secret settings of the `[smtp]` section: relay, TLS mode, sender."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    host: str
-    port: int = 587
-    starttls: bool = True  # require STARTTLS: never send in clear when it is on
-    implicit_tls: bool = False  # TLS from the first byte (port 465); replaces STARTTLS
-    from_address: str
-    from_name: str = "Préfecture"
-    reply_to: str | None = None
-    timeout_s: float = 15.0  # per SMTP command
-    ca_file: Path | None = None  # PEM bundle of a private CA (the ministry's relay)
-    validate_certs: bool = True
-    helo_hostname: str | None = None  # name given in EHLO; default: this machine's FQDN
-
-    @model_validator(mode="before")
-    @classmethod
-    def _implicit_tls_defaults(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and data.get("implicit_tls"):
-            data = dict(data)
-            data.setdefault("port", 465)
-            data.setdefault("starttls", False)
-        return data
-
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> SmtpSettings:
-        if self.implicit_tls and self.starttls:
-            raise ValueError(
-                "smtp : choisir starttls (port 587) ou implicit_tls (port 465), pas les deux"
-            )
-        return self
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        value = value.strip()
-        if not value or any(c.isspace() for c in value) or "/" in value:
-            raise ValueError("smtp.host : nom ou adresse du serveur de messagerie invalide")
-        return value
-
-    @field_validator("port")
-    @classmethod
-    def _port(cls, value: int) -> int:
-        if not 1 <= value <= 65535:
-            raise ValueError("smtp.port : doit être compris entre 1 et 65535")
-        return value
-
-    @field_validator("from_address")
-    @classmethod
-    def _from_address(cls, value: str) -> str:
-        problem = address_problem(value.strip(), "smtp.from_address")
-        if problem:
-            raise ValueError(problem)
-        return value.strip()
-
-    @field_validator("reply_to")
-    @classmethod
-    def _reply_to(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        problem = address_problem(value.strip(), "smtp.reply_to")
-        if problem:
-            raise ValueError(problem)
-        return value.strip()
-
-    @field_validator("from_name")
-    @classmethod
-    def _from_name(cls, value: str) -> str:
-        if "\r" in value or "\n" in value:
-            raise ValueError("smtp.from_name : pas de retour à la ligne dans le nom d'expéditeur")
-        return value.strip()
-
-    @field_validator("timeout_s")
-    @classmethod
-    def _timeout(cls, value: float) -> float:
-        if not 0 < value <= 300:
-            raise ValueError("smtp.timeout_s : délai en secondes, entre 0 et 300")
-        return value
-
-    @property
-    def sender_domain(self) -> str:
-        """The domain of the sender address (used in Message-IDs)."""
-        return self.from_address.rsplit("@", 1)[1].lower()
-
-    @property
-    def encrypted(self) -> bool:
-        """Whether the connection is always encrypted."""
-        return self.starttls or self.implicit_tls
-
-
-@dataclass(frozen=True)
-class SmtpCredentials:
-    """SMTP login, from CRISIS_SMTP_USERNAME / CRISIS_SMTP_PASSWORD; both absent = no AUTH."""
-
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if (self.username is None) != (self.password is None):
-            raise ChannelConfigError(
-                f"{ENV_USERNAME} et {ENV_PASSWORD} vont ensemble : définir les deux "
-                "(relais authentifié) ou aucun (relais du réseau de la préfecture)"
-            )
-
-    def __repr__(self) -> str:
-        return f"SmtpCredentials(authentification={'oui' if self.configured else 'non'})"
-
-    @property
-    def configured(self) -> bool:
-        """Whether the relay is logged into."""
-        return self.username is not None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SmtpCredentials:
-        """Read the credentials from the environment; empty values count as absent."""
-        username = env.get(ENV_USERNAME, "").strip() or None
-        password = env.get(ENV_PASSWORD) or None
-        return cls(username=username, password=password)
 
 
 @dataclass(frozen=True)
@@ -231,21 +100,6 @@ def html_from_text(text: str, title: str) -> str:
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
-
-
-def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
-    try:
-        context = ssl.create_default_context(
-            cafile=str(settings.ca_file) if settings.ca_file is not None else None
-        )
-    except (OSError, ssl.SSLError) as exc:
-        raise ChannelConfigError(
-            "smtp.ca_file : certificat de l'autorité introuvable ou illisible (fichier PEM attendu)"
-        ) from exc
-    if not settings.validate_certs:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def _code_kind(code: int) -> str:
@@ -334,13 +188,13 @@ class EmailChannel:
         self.credentials = credentials
         self.clock = clock
         self.attachments = attachments
-        self._tls = _tls_context(settings) if settings.encrypted else None
+        self._tls = tls_context(settings) if settings.encrypted else None
 
     def compose(self, message: OutgoingMessage) -> EmailMessage:
         """Build the e-mail for one outbox message (no network)."""
         settings = self.settings
         address = message.recipient.address.strip()
-        if not _ADDRESS_RE.match(address):
+        if not ADDRESS_RE.match(address):
             raise DeliveryFailed(
                 f"adresse de courriel invalide pour le contact {message.recipient.contact_id}",
                 retryable=False,
@@ -430,44 +284,3 @@ class EmailChannel:
     async def lookup(self, message: OutgoingMessage) -> Receipt | None:
         """An SMTP relay cannot be asked what it accepted: always a human decision."""
         raise DeliveryFailed(UNCERTAIN, retryable=False, ambiguous=True)
-
-
-def check_email(settings: SmtpSettings, env: Mapping[str, str]) -> list[str]:
-    """Configuration problems of the e-mail channel, in French, without sending anything."""
-    problems: list[str] = []
-    credentials: SmtpCredentials | None
-    try:
-        credentials = SmtpCredentials.from_env(env)
-    except ChannelConfigError as exc:
-        problems.append(str(exc))
-        credentials = None
-    addresses = {"smtp.from_address": settings.from_address, "smtp.reply_to": settings.reply_to}
-    for setting, value in addresses.items():
-        problem = address_problem(value, setting) if value else None
-        if problem:
-            problems.append(problem)
-    if not settings.encrypted:
-        problems.append("smtp : ni starttls ni implicit_tls : les courriels partiraient en clair")
-        if credentials is not None and credentials.configured:
-            problems.append(
-                f"smtp : {ENV_USERNAME} / {ENV_PASSWORD} définis sans chiffrement : "
-                "le mot de passe partirait en clair"
-            )
-    if settings.implicit_tls and settings.port == 587:
-        problems.append("smtp : implicit_tls avec le port 587 (port de STARTTLS) : port 465 ?")
-    if settings.starttls and settings.port == 465:
-        problems.append("smtp : starttls avec le port 465 (TLS implicite) : implicit_tls ?")
-    if not settings.validate_certs:
-        problems.append(
-            "smtp.validate_certs désactivé : le serveur de messagerie n'est pas authentifié "
-            "(utiliser plutôt smtp.ca_file pour une autorité privée)"
-        )
-    if settings.ca_file is not None:
-        if not settings.ca_file.is_file():
-            problems.append(f"smtp.ca_file : fichier introuvable ({settings.ca_file})")
-        elif settings.encrypted:
-            try:
-                _tls_context(settings)
-            except ChannelConfigError as exc:
-                problems.append(str(exc))
-    return problems

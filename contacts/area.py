@@ -15,7 +15,7 @@ Rules (issue #4):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -179,66 +179,71 @@ def _label(kind: str, code: str, name: str) -> str:
     return f"{kind} {code} {name}".rstrip()
 
 
+Sources = list[tuple[str, list[str]]]  # (label, member codes) in the order of the module doc
+
+
+def _pick(raws: Iterable[str], members_of: Callable[[str], list[str]]) -> tuple[Sources, list[str]]:
+    """(code, members) of every code that has members, and the unknown codes (once each)."""
+    found: Sources = []
+    unknown: list[str] = []
+    for raw in raws:
+        code = _clean(raw)
+        members = members_of(code)
+        if members:
+            found.append((code, members))
+        elif code not in unknown:
+            unknown.append(code)
+    return found, unknown
+
+
+def _sources(spec: AreaSpec, geography: Geography) -> Sources:
+    """The labelled parts of a selection; AreaError naming every unknown code."""
+    known = {c.code_insee for c in geography.communes}
+    ordered = sorted(geography.communes, key=lambda c: c.code_insee)
+    explicit, unknown_communes = _pick(spec.communes, lambda code: [code] if code in known else [])
+    arrondissements, unknown_arrondissements = _pick(
+        spec.arrondissements,
+        lambda code: [c.code_insee for c in ordered if c.arrondissement == code],
+    )
+    epci, unknown_epci = _pick(
+        spec.epci, lambda code: [c.code_insee for c in ordered if c.epci == code]
+    )
+    if unknown_communes or unknown_arrondissements or unknown_epci:
+        raise AreaError.unknown(unknown_communes, unknown_arrondissements, unknown_epci)
+    sources: Sources = []
+    if explicit:
+        sources.append(("communes désignées", [code for code, _ in explicit]))
+    names = geography.arrondissement_names
+    sources += [(_label("arrondissement", c, names.get(c, "")), m) for c, m in arrondissements]
+    sources += [(_label("EPCI", c, geography.epci_names.get(c, "")), m) for c, m in epci]
+    if spec.departement:
+        label = _label("département", geography.departement, geography.departement_nom)
+        if label == "département":
+            label = "toutes les communes"
+        sources.append((label, [c.code_insee for c in ordered]))
+    return sources
+
+
 def resolve_area(spec: AreaSpec, geography: Geography) -> ResolvedArea:
     """The communes of a selection, in stable order and without duplicates (see module doc).
 
     Raises AreaError naming every unknown code, arrondissement and EPCI, or if nothing is selected.
     """
-    by_code = {c.code_insee: c for c in geography.communes}
     children: dict[str, list[str]] = {}
     for arm, parent in sorted(geography.parents.items()):
         children.setdefault(parent, []).append(arm)
     by_source: dict[str, dict[str, None]] = {}  # ordered sets
-    unknown_communes: list[str] = []
-    unknown_arrondissements: list[str] = []
-    unknown_epci: list[str] = []
-
-    def add(label: str, codes: Iterable[str]) -> None:
+    for label, members in _sources(spec, geography):
         bucket = by_source.setdefault(label, {})
-        for code in codes:
+        for code in members:
             bucket[code] = None
             bucket.update(dict.fromkeys(children.get(code, ())))
-
-    explicit: list[str] = []
-    for raw in spec.communes:
-        code = _clean(raw)
-        if code in by_code:
-            explicit.append(code)
-        elif code not in unknown_communes:
-            unknown_communes.append(code)
-    if explicit:
-        add("communes désignées", explicit)
-
-    ordered = sorted(geography.communes, key=lambda c: c.code_insee)
-    for raw in spec.arrondissements:
-        code = _clean(raw)
-        members = [c.code_insee for c in ordered if c.arrondissement == code]
-        if members:
-            name = geography.arrondissement_names.get(code, "")
-            add(_label("arrondissement", code, name), members)
-        elif code not in unknown_arrondissements:
-            unknown_arrondissements.append(code)
-    for raw in spec.epci:
-        code = _clean(raw)
-        members = [c.code_insee for c in ordered if c.epci == code]
-        if members:
-            add(_label("EPCI", code, geography.epci_names.get(code, "")), members)
-        elif code not in unknown_epci:
-            unknown_epci.append(code)
-    if spec.departement:
-        name = geography.departement_nom
-        label = _label("département", geography.departement, name)
-        if label == "département":
-            label = "toutes les communes"
-        add(label, (c.code_insee for c in ordered))
-
-    if unknown_communes or unknown_arrondissements or unknown_epci:
-        raise AreaError.unknown(unknown_communes, unknown_arrondissements, unknown_epci)
     codes: dict[str, None] = {}
     for bucket in by_source.values():
         codes.update(bucket)
     if not codes:
         raise AreaError("la zone ne contient aucune commune")
+    by_code = {c.code_insee: c for c in geography.communes}
     return ResolvedArea(
         codes=tuple(codes),
         names={code: by_code[code].nom for code in codes},

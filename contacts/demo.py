@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -97,6 +98,103 @@ def _email(name: str, domain: str) -> str:
     return f"{slug(name).replace('-', '.')}@{domain}"
 
 
+@dataclass
+class _Pools:
+    """What a demo directory draws from, always in the same order: names, mobiles, landlines."""
+
+    names: _Names
+    mobiles: Iterator[str] = field(default_factory=_mobiles)
+    landlines: Iterator[str] = field(default_factory=_landlines)
+
+    def staff(self, contact_id: str, role: Role, *, trained: bool = True) -> Contact:
+        """A member of the prefecture's staff: mobile and e-mail at the prefecture."""
+        name = self.names.draw()
+        return Contact(
+            id=contact_id,
+            name=name,
+            role=role,
+            mobile=next(self.mobiles),
+            email=_email(name, PREFECTURE_DOMAIN),
+            trained=trained,
+        )
+
+
+def _mairie_domain(commune: Commune, taken: set[str]) -> str:
+    """The mairie's e-mail domain, made unique with the INSEE code for homonymous communes."""
+    domain = f"mairie-{slug(commune.nom)}.example"
+    if domain in taken:
+        domain = f"mairie-{slug(commune.nom)}-{slug(commune.code_insee)}.example"
+    taken.add(domain)
+    return domain
+
+
+def _officials(commune: Commune, domain: str, pools: _Pools) -> list[Contact]:
+    """The maire, two adjoints and the secrétariat de mairie of one commune."""
+    code = commune.code_insee
+    contacts = [
+        Contact(
+            id=f"maire-{code}",
+            name=pools.names.draw(),
+            role=Role.MAIRE,
+            commune=code,
+            mobile=next(pools.mobiles),
+            landline=next(pools.landlines),
+            email=f"maire@{domain}",
+        )
+    ]
+    for rank in (1, 2):
+        contacts.append(
+            Contact(
+                id=f"adjoint{rank}-{code}",
+                name=pools.names.draw(),
+                role=Role.ADJOINT,
+                commune=code,
+                rank=rank,
+                mobile=next(pools.mobiles),
+                email=f"adjoint{rank}@{domain}",
+            )
+        )
+    contacts.append(
+        Contact(
+            id=f"secretariat-{code}",
+            name=f"Secrétariat de mairie ({commune.nom})",
+            role=Role.SECRETARIAT,
+            commune=code,
+            landline=next(pools.landlines),
+            email=f"secretariat@{domain}",
+        )
+    )
+    return contacts
+
+
+def _cell_press_and_media(pools: _Pools) -> list[Contact]:
+    """The crisis cell, the vivier presse, the media contacts and the CIP agents."""
+    staff = pools.staff
+    contacts = [
+        staff("cell-dircab", Role.DIRECTION_ASTREINTE),
+        staff("cell-sousprefet", Role.DIRECTION_ASTREINTE),
+    ]
+    contacts.extend(staff(f"cell-astreinte-{i}", Role.AGENT_ASTREINTE) for i in (1, 2))
+    contacts.extend(staff(f"cell-com-{i}", Role.CHARGE_COMMUNICATION) for i in (1, 2, 3))
+    contacts.extend(
+        staff(f"cell-rappel-{i}", Role.AGENT_RAPPEL, trained=i <= 4) for i in range(1, 7)
+    )
+    contacts.extend(staff(f"presse-{i}", Role.PRESSE) for i in (1, 2, 3))
+    for i, outlet in enumerate(MEDIA_OUTLETS, start=1):
+        journalist = pools.names.draw()
+        contacts.append(
+            Contact(
+                id=f"media-{i}",
+                name=f"{journalist} — {outlet}",
+                role=Role.MEDIA,
+                landline=next(pools.landlines),
+                email=_email(journalist, f"{slug(outlet.removesuffix(' (fictif)'))}.example"),
+            )
+        )
+    contacts.extend(staff(f"cip-{i}", Role.AGENT_CIP) for i in (1, 2, 3, 4))
+    return contacts
+
+
 def demo_directory(
     communes: Sequence[Commune],
     *,
@@ -116,84 +214,12 @@ def demo_directory(
     rosters are added, see `demo_training` and `demo_rosters`: deterministic for the seed and
     that date. Without it, none (the directory as imports without them would leave it).
     """
-    rng = random.Random(seed)  # noqa: S311 -- synthetic names, not security
-    names = _Names(rng)
-    mobiles = _mobiles()
-    landlines = _landlines()
+    pools = _Pools(_Names(random.Random(seed)))  # noqa: S311 -- synthetic names, not security
     contacts: list[Contact] = []
     domains: set[str] = set()
-
     for commune in communes:
-        code = commune.code_insee
-        domain = f"mairie-{slug(commune.nom)}.example"
-        if domain in domains:
-            domain = f"mairie-{slug(commune.nom)}-{slug(code)}.example"
-        domains.add(domain)
-        contacts.append(
-            Contact(
-                id=f"maire-{code}",
-                name=names.draw(),
-                role=Role.MAIRE,
-                commune=code,
-                mobile=next(mobiles),
-                landline=next(landlines),
-                email=f"maire@{domain}",
-            )
-        )
-        for rank in (1, 2):
-            contacts.append(
-                Contact(
-                    id=f"adjoint{rank}-{code}",
-                    name=names.draw(),
-                    role=Role.ADJOINT,
-                    commune=code,
-                    rank=rank,
-                    mobile=next(mobiles),
-                    email=f"adjoint{rank}@{domain}",
-                )
-            )
-        contacts.append(
-            Contact(
-                id=f"secretariat-{code}",
-                name=f"Secrétariat de mairie ({commune.nom})",
-                role=Role.SECRETARIAT,
-                commune=code,
-                landline=next(landlines),
-                email=f"secretariat@{domain}",
-            )
-        )
-
-    def staff(contact_id: str, role: Role, *, trained: bool = True) -> Contact:
-        name = names.draw()
-        return Contact(
-            id=contact_id,
-            name=name,
-            role=role,
-            mobile=next(mobiles),
-            email=_email(name, PREFECTURE_DOMAIN),
-            trained=trained,
-        )
-
-    contacts.append(staff("cell-dircab", Role.DIRECTION_ASTREINTE))
-    contacts.append(staff("cell-sousprefet", Role.DIRECTION_ASTREINTE))
-    contacts.extend(staff(f"cell-astreinte-{i}", Role.AGENT_ASTREINTE) for i in (1, 2))
-    contacts.extend(staff(f"cell-com-{i}", Role.CHARGE_COMMUNICATION) for i in (1, 2, 3))
-    contacts.extend(
-        staff(f"cell-rappel-{i}", Role.AGENT_RAPPEL, trained=i <= 4) for i in range(1, 7)
-    )
-    contacts.extend(staff(f"presse-{i}", Role.PRESSE) for i in (1, 2, 3))
-    for i, outlet in enumerate(MEDIA_OUTLETS, start=1):
-        journalist = names.draw()
-        contacts.append(
-            Contact(
-                id=f"media-{i}",
-                name=f"{journalist} — {outlet}",
-                role=Role.MEDIA,
-                landline=next(landlines),
-                email=_email(journalist, f"{slug(outlet.removesuffix(' (fictif)'))}.example"),
-            )
-        )
-    contacts.extend(staff(f"cip-{i}", Role.AGENT_CIP) for i in (1, 2, 3, 4))
+        contacts.extend(_officials(commune, _mairie_domain(commune, domains), pools))
+    contacts.extend(_cell_press_and_media(pools))
     directory = Directory(communes=tuple(communes), contacts=tuple(contacts))
     if now is None:
         return directory

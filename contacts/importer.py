@@ -13,141 +13,49 @@ role, rank, id), so the result does not depend on the order of the imports.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from contacts.model import CELL_ROLES, OFFICIAL_ROLES, ROLE_LABELS, Contact, Directory, Role
+from contacts.import_table import (
+    FALSE_WORDS,
+    ROLES_BY_NAME,
+    TRUE_WORDS,
+    ImportLine,
+    ImportReport,
+    ImportResult,
+    RejectedLine,
+    Row,
+    Status,
+    UnreadableFile,
+    find_columns,
+    normalise,
+    read_table,
+)
+from contacts.model import CELL_ROLES, OFFICIAL_ROLES, Contact, Directory, Role
 from contacts.phone import InvalidPhoneNumber, is_mobile, to_e164
 
-Status = Literal["imported", "updated", "unchanged", "rejected"]
-Row = Mapping[str, str]
+__all__ = [
+    "FALSE_WORDS",
+    "ROLES_BY_NAME",
+    "TRUE_WORDS",
+    "ImportLine",
+    "ImportReport",
+    "ImportResult",
+    "RejectedLine",
+    "Row",
+    "Status",
+    "UnreadableFile",
+    "find_columns",
+    "import_contacts",
+    "import_rne_mayors",
+    "normalise",
+    "read_table",
+    "slug",
+]
+
 _EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>.]{2,}$")
-_TRUE = frozenset({"oui", "o", "vrai", "1", "x", "yes", "true"})
-_FALSE = frozenset({"non", "n", "faux", "0", "", "no", "false"})
 _ROLE_ORDER = {role: index for index, role in enumerate(Role)}
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ImportLine(_Frozen):
-    """What happened to one line of the file (line numbers as Excel shows them)."""
-
-    line: int
-    status: Status
-    contact_id: str | None
-    reason: str = ""
-
-
-class ImportReport(_Frozen):
-    """The line-by-line report of one import."""
-
-    source: str
-    lines: tuple[ImportLine, ...]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """Number of lines per status (every status present)."""
-        counts = dict.fromkeys(("imported", "updated", "unchanged", "rejected"), 0)
-        for line in self.lines:
-            counts[line.status] += 1
-        return counts
-
-    @property
-    def ok(self) -> bool:
-        """Whether no line was rejected."""
-        return all(line.status != "rejected" for line in self.lines)
-
-
-class ImportResult(_Frozen):
-    """The report and the directory after the import."""
-
-    report: ImportReport
-    directory: Directory
-
-
-class UnreadableFile(ValueError):
-    """The whole file cannot be used (encoding, no header, missing columns)."""
-
-
-class _Rejected(ValueError):
-    """One line is rejected; the message is the French reason."""
-
-
-# --- reading ------------------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """A header or label for loose matching: casefold, no accents, separators collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w']+|_", " ", bare).split())
-
-
-def _decode(data: bytes, source: str) -> str:
-    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))  # Excel's "Texte Unicode"
-    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile(
-        f"{source} : encodage illisible (enregistrez le fichier en CSV UTF-8 ou Windows-1252)"
-    )
-
-
-def read_table(data: bytes, *, source: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Normalised headers and the non-empty rows, each with its Excel line number."""
-    text = _decode(data, source)
-    first = next((line for line in text.splitlines() if line.strip()), None)
-    if first is None:
-        raise UnreadableFile(f"{source} : fichier vide, aucune ligne d'en-tête")
-    delimiter = max((";", ",", "\t"), key=first.count)  # ties go to ';' (French Excel)
-    headers: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for number, cells in enumerate(
-        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1
-    ):
-        stripped = [cell.strip() for cell in cells]
-        if not any(stripped):
-            continue
-        if headers is None:
-            headers = [normalise(cell) for cell in stripped]
-            continue
-        row: dict[str, str] = {}
-        for name, cell in zip(headers, stripped, strict=False):
-            if name and name not in row:
-                row[name] = cell
-        rows.append((number, row))
-    return headers or [], rows
-
-
-def _columns(
-    headers: list[str], spec: Mapping[str, str], required: tuple[str, ...], source: str
-) -> dict[str, str]:
-    """Canonical column name -> normalised header found in the file."""
-    found: dict[str, str] = {}
-    for name, aliases in spec.items():
-        candidates = [normalise(name), *(a for a in aliases.split("|") if a)]
-        match = next((header for header in candidates if header in headers), None)
-        if match is not None:
-            found[name] = match
-    missing = [name for name in required if name not in found]
-    if missing:
-        quoted = ", ".join(f"« {name} »" for name in missing)
-        noun = (
-            "colonne obligatoire absente" if len(missing) == 1 else "colonnes obligatoires absentes"
-        )
-        raise UnreadableFile(f"{source} : {noun} : {quoted}")
-    return found
 
 
 # --- merging ------------------------------------------------------------------------------
@@ -178,7 +86,7 @@ def _run(
     for number, row in rows:
         try:
             contact = parse(row, number)
-        except _Rejected as exc:
+        except RejectedLine as exc:
             lines.append(
                 ImportLine(line=number, status="rejected", contact_id=None, reason=str(exc))
             )
@@ -213,22 +121,6 @@ _CONTACT_COLUMNS: dict[str, str] = {  # canonical header -> other accepted heade
     "Courriel": "email|e mail|mel|mail|adresse electronique|adresse mail",
     "Formé": "forme|formee|formation",
 }
-_ROLE_ALIASES = {  # besides the Role values and ROLE_LABELS
-    Role.ADJOINT: "adjoint|adjointe|adjointe au maire|maire adjoint",
-    Role.SECRETARIAT: "secretariat|secretaire de mairie|dgs|directeur general des services"
-    "|directrice generale des services",
-    Role.DIRECTION_ASTREINTE: "directeur de cabinet|directrice de cabinet"
-    "|sous prefet d'astreinte|sous prefete d'astreinte",
-    Role.CHARGE_COMMUNICATION: "chargee de communication",
-    Role.AGENT_RAPPEL: "liste de rappel",
-    Role.PRESSE: "presse",
-    Role.AGENT_CIP: "cip",
-}
-_ROLES: dict[str, Role] = {
-    **{normalise(role.value): role for role in Role},
-    **{normalise(label): role for role, label in ROLE_LABELS.items()},
-    **{alias: role for role, aliases in _ROLE_ALIASES.items() for alias in aliases.split("|")},
-}
 
 
 def slug(text: str) -> str:
@@ -243,9 +135,9 @@ def _phone(row: Row, col: str | None, label: str, *, mobile: bool) -> str | None
     try:
         e164 = to_e164(raw)
     except InvalidPhoneNumber as exc:
-        raise _Rejected(f"colonne « {label} » : {exc}") from None
+        raise RejectedLine(f"colonne « {label} » : {exc}") from None
     if mobile and not is_mobile(e164):
-        raise _Rejected(
+        raise RejectedLine(
             f"le numéro de la colonne « {label} » n'est pas un mobile : "
             "il ne peut pas recevoir de SMS"
         )
@@ -254,9 +146,9 @@ def _phone(row: Row, col: str | None, label: str, *, mobile: bool) -> str | None
 
 def _trained(raw: str) -> bool:
     value = normalise(raw)
-    if value in _TRUE or value in _FALSE:
-        return value in _TRUE
-    raise _Rejected(f"colonne « Formé » : valeur « {raw} » non reconnue (oui ou non attendu)")
+    if value in TRUE_WORDS or value in FALSE_WORDS:
+        return value in TRUE_WORDS
+    raise RejectedLine(f"colonne « Formé » : valeur « {raw} » non reconnue (oui ou non attendu)")
 
 
 class _ContactParser:
@@ -283,10 +175,10 @@ class _ContactParser:
     def role(self, row: Row) -> Role:
         raw = self.cell(row, "Rôle")
         if not raw:
-            raise _Rejected("rôle manquant (colonne « Rôle »)")
-        role = _ROLES.get(normalise(raw))
+            raise RejectedLine("rôle manquant (colonne « Rôle »)")
+        role = ROLES_BY_NAME.get(normalise(raw))
         if role is None:
-            raise _Rejected(f"rôle inconnu : « {raw} »")
+            raise RejectedLine(f"rôle inconnu : « {raw} »")
         return role
 
     def commune(self, row: Row, role: Role) -> str | None:
@@ -295,10 +187,10 @@ class _ContactParser:
             insee = insee.zfill(5)  # Excel drops the leading zero of 01xxx-09xxx
         if not insee:
             if role in OFFICIAL_ROLES:
-                raise _Rejected("code INSEE manquant : obligatoire pour un élu ou une mairie")
+                raise RejectedLine("code INSEE manquant : obligatoire pour un élu ou une mairie")
             return None
         if insee not in self.known:
-            raise _Rejected(f"commune inconnue : {insee}")
+            raise RejectedLine(f"commune inconnue : {insee}")
         return insee
 
     def rank(self, row: Row, role: Role) -> int:
@@ -306,7 +198,7 @@ class _ContactParser:
         if role != Role.ADJOINT:
             return 0
         if not raw.isdigit() or int(raw) < 1:
-            raise _Rejected("rang de l'adjoint manquant ou invalide (entier à partir de 1)")
+            raise RejectedLine("rang de l'adjoint manquant ou invalide (entier à partir de 1)")
         return int(raw)
 
     def default_id(self, role: Role, insee: str | None, rank: int, name: str) -> str:
@@ -318,7 +210,7 @@ class _ContactParser:
         if role == Role.SECRETARIAT and insee:
             return f"secretariat-{insee}"
         if not name:
-            raise _Rejected("nom manquant (colonne « Nom »)")
+            raise RejectedLine("nom manquant (colonne « Nom »)")
         return f"{role.value}-{slug(name)}"
 
     def __call__(self, row: Row, line: int) -> Contact:
@@ -327,19 +219,19 @@ class _ContactParser:
         rank = self.rank(row, role)
         name = self.cell(row, "Nom")
         if not name and role not in {Role.MAIRE, Role.SECRETARIAT}:
-            raise _Rejected("nom manquant (colonne « Nom »)")
+            raise RejectedLine("nom manquant (colonne « Nom »)")
         cid = self.cell(row, "Identifiant") or self.default_id(role, insee, rank, name)
         if cid in self.ids:
-            raise _Rejected(f"doublon de la ligne {self.ids[cid]}")
+            raise RejectedLine(f"doublon de la ligne {self.ids[cid]}")
         self.ids[cid] = line
         old = self.existing.get(cid)
         mobile = _phone(row, self.cols.get("Mobile"), "Mobile", mobile=True)
         landline = _phone(row, self.cols.get("Fixe"), "Fixe", mobile=False)
         email = self.cell(row, "Courriel") or None
         if email is not None and not _EMAIL.match(email):
-            raise _Rejected("adresse électronique invalide (colonne « Courriel »)")
+            raise RejectedLine("adresse électronique invalide (colonne « Courriel »)")
         if mobile is not None and mobile in self.mobiles:
-            raise _Rejected(
+            raise RejectedLine(
                 f"numéro de mobile déjà donné à un autre contact (ligne {self.mobiles[mobile]})"
             )
         if mobile is not None:
@@ -362,7 +254,9 @@ class _ContactParser:
             commune = self.directory.commune(insee or "")
             name = f"secrétariat de mairie de {commune.nom if commune else insee}"
         if (role in OFFICIAL_ROLES or role in CELL_ROLES) and not (mobile or landline or email):
-            raise _Rejected("aucun moyen de joindre ce contact (ni mobile, ni fixe, ni courriel)")
+            raise RejectedLine(
+                "aucun moyen de joindre ce contact (ni mobile, ni fixe, ni courriel)"
+            )
         return Contact(
             id=cid,
             name=name,
@@ -377,12 +271,12 @@ class _ContactParser:
 
     def check_single_maire(self, insee: str, cid: str, line: int) -> None:
         if insee in self.maires:
-            raise _Rejected(
+            raise RejectedLine(
                 f"un seul maire par commune : déjà un maire de {insee} ligne {self.maires[insee]}"
             )
         current = _maire_of(self.directory, insee)
         if current is not None and current.id != cid:
-            raise _Rejected(
+            raise RejectedLine(
                 f"la commune {insee} a déjà un maire sous l'identifiant « {current.id} »"
             )
         self.maires[insee] = line
@@ -393,7 +287,7 @@ def import_contacts(
 ) -> ImportResult:
     """Import the prefecture's contact file (officials, cell, press, CIP) into the directory."""
     headers, rows = read_table(data, source=source)
-    cols = _columns(headers, _CONTACT_COLUMNS, ("Rôle", "Nom"), source)
+    cols = find_columns(headers, _CONTACT_COLUMNS, ("Rôle", "Nom"), source)
     parser = _ContactParser(directory, cols)
     return _run(rows, directory, parser, source, keep_valid, parser.notes)
 
@@ -435,7 +329,7 @@ def import_rne_mayors(
     """
     headers, rows = read_table(data, source=source)
     required = ("Code de la commune", "Nom de l'élu", "Prénom de l'élu")
-    cols = _columns(headers, _RNE_COLUMNS, required, source)
+    cols = find_columns(headers, _RNE_COLUMNS, required, source)
     ours = {_departement(c.code_insee) for c in directory.communes}
     known = {c.code_insee for c in directory.communes}
     seen: dict[str, int] = {}
@@ -454,16 +348,16 @@ def import_rne_mayors(
         if (dept or _departement(insee)) not in ours:
             return None
         if insee not in known:
-            raise _Rejected(f"commune inconnue : {insee or '(code vide)'}")
+            raise RejectedLine(f"commune inconnue : {insee or '(code vide)'}")
         if insee in seen:
-            raise _Rejected(f"doublon de la ligne {seen[insee]} (deux maires pour {insee})")
+            raise RejectedLine(f"doublon de la ligne {seen[insee]} (deux maires pour {insee})")
         first, last = cell(row, "Prénom de l'élu"), cell(row, "Nom de l'élu")
         if not first or not last:
-            raise _Rejected("nom ou prénom de l'élu manquant")
+            raise RejectedLine("nom ou prénom de l'élu manquant")
         for column in _RNE_DATES:
             raw = cell(row, column)
             if raw and not _valid_date(raw):
-                raise _Rejected(
+                raise RejectedLine(
                     f"date invalide dans la colonne « {column} » (AAAA-MM-JJ ou JJ/MM/AAAA)"
                 )
         seen[insee] = line

@@ -1,9 +1,9 @@
 """Imports of training records and on-call rosters (CSV, French Excel), with line reports.
 
-Same reading and the same semantics as `contacts.importer`: every line gets a report line
-(imported, updated, unchanged, rejected with a French reason and its Excel line number), and an
-import with a rejected line changes nothing unless `keep_valid=True`. Contacts are named by
-their identifier, or by their name when it is unique in the directory.
+Same reading (`contacts.import_table`) and the same semantics as `contacts.importer`: every line
+gets a report line (imported, updated, unchanged, rejected with a French reason and its Excel line
+number), and an import with a rejected line changes nothing unless `keep_valid=True`. Contacts
+are named by their identifier, or by their name when it is unique in the directory.
 
 A training record is keyed on (contact, type, date). A roster slot is keyed on (role, start,
 end) for the astreinte rosters, which hold one person at a time, and on (role, start, end,
@@ -21,18 +21,18 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from contacts.importer import (
-    _FALSE,
-    _ROLES,
-    _TRUE,
+from contacts.import_table import (
+    FALSE_WORDS,
+    ROLES_BY_NAME,
+    TRUE_WORDS,
     ImportLine,
     ImportReport,
     ImportResult,
+    RejectedLine,
     Row,
     Status,
     UnreadableFile,
-    _columns,
-    _Rejected,
+    find_columns,
     normalise,
     read_table,
 )
@@ -71,20 +71,20 @@ class _People:
         if ident:  # an identifier, or else a name
             contact = self.by_id.get(ident) or self._by_name(ident, column)
             if contact is None:
-                raise _Rejected(f"contact inconnu : « {ident} » (colonne « {column} »)")
+                raise RejectedLine(f"contact inconnu : « {ident} » (colonne « {column} »)")
             return contact
         if not name:
-            raise _Rejected(f"contact manquant (colonne « {column} »)")
+            raise RejectedLine(f"contact manquant (colonne « {column} »)")
         contact = self._by_name(name, column)
         if contact is None:
-            raise _Rejected(f"contact inconnu : « {name} » (colonne « {column} »)")
+            raise RejectedLine(f"contact inconnu : « {name} » (colonne « {column} »)")
         return contact
 
     def _by_name(self, name: str, column: str) -> Contact | None:
         found = self.by_name.get(normalise(name), [])
         if len(found) > 1:
             ids = ", ".join(c.id for c in found)
-            raise _Rejected(
+            raise RejectedLine(
                 f"plusieurs contacts s'appellent « {name} » ({ids}) : "
                 f"indiquez l'identifiant (colonne « {column} »)"
             )
@@ -105,7 +105,7 @@ def _merge(
     for number, row in rows:
         try:
             key, item = parse(row, number)
-        except _Rejected as exc:
+        except RejectedLine as exc:
             lines.append(
                 ImportLine(line=number, status="rejected", contact_id=None, reason=str(exc))
             )
@@ -157,7 +157,7 @@ def _date(raw: str, column: str) -> date:
         if parsed.year >= 1990:
             return parsed
     what = f"« {raw} »" if raw else "vide"
-    raise _Rejected(f"date invalide dans la colonne « {column} » : {what} (JJ/MM/AAAA attendu)")
+    raise RejectedLine(f"date invalide dans la colonne « {column} » : {what} (JJ/MM/AAAA attendu)")
 
 
 def _duration(raw: str) -> float:
@@ -166,15 +166,15 @@ def _duration(raw: str) -> float:
     match = _DURATION.match("".join(raw.casefold().split()))
     value = float(match.group(1).replace(",", ".")) if match else 0.0
     if not 0 < value <= 31:
-        raise _Rejected(f"durée invalide : « {raw} » (en jours, par exemple 1 ou 0,5)")
+        raise RejectedLine(f"durée invalide : « {raw} » (en jours, par exemple 1 ou 0,5)")
     return value
 
 
 def _yes_no(raw: str, column: str) -> bool:
     value = normalise(raw)
-    if value in _TRUE or value in _FALSE:
-        return value in _TRUE
-    raise _Rejected(f"colonne « {column} » : valeur « {raw} » non reconnue (oui ou non attendu)")
+    if value in TRUE_WORDS or value in FALSE_WORDS:
+        return value in TRUE_WORDS
+    raise RejectedLine(f"colonne « {column} » : valeur « {raw} » non reconnue (oui ou non attendu)")
 
 
 def import_training(
@@ -182,7 +182,7 @@ def import_training(
 ) -> ImportResult:
     """Import training records (formation initiale, recyclage, exercice) of known contacts."""
     headers, rows = read_table(data, source=source)
-    cols = _columns(headers, _TRAINING_COLUMNS, ("Type", "Date"), source)
+    cols = find_columns(headers, _TRAINING_COLUMNS, ("Type", "Date"), source)
     if "Identifiant" not in cols and "Nom" not in cols:
         raise UnreadableFile(f"{source} : colonne obligatoire absente : « Identifiant » ou « Nom »")
     people = _People(directory)
@@ -197,17 +197,17 @@ def import_training(
         raw_kind = _cell(row, cols, "Type")
         kind = _KINDS.get(normalise(raw_kind))
         if kind is None:
-            raise _Rejected(
+            raise RejectedLine(
                 f"type inconnu : « {raw_kind} » (formation initiale, recyclage ou exercice)"
             )
         on = _date(_cell(row, cols, "Date"), "Date")
         duration = _duration(_cell(row, cols, "Durée"))
         activation = _yes_no(_cell(row, cols, "Avec activation CIP"), "Avec activation CIP")
         if activation and kind != "exercice":
-            raise _Rejected("« avec activation CIP » ne concerne qu'un exercice")
+            raise RejectedLine("« avec activation CIP » ne concerne qu'un exercice")
         key = (contact.id, kind, on)
         if key in seen:
-            raise _Rejected(f"doublon de la ligne {seen[key]}")
+            raise RejectedLine(f"doublon de la ligne {seen[key]}")
         seen[key] = line
         record = TrainingRecord(
             contact_id=contact.id,
@@ -243,7 +243,7 @@ _ROSTER_ROLE_ALIASES = {
     Role.AGENT_CIP: "cip|agent de la cip|numero unique",
 }
 _ROSTER_ROLES: dict[str, Role] = {
-    **_ROLES,
+    **ROLES_BY_NAME,
     **{a: role for role, aliases in _ROSTER_ROLE_ALIASES.items() for a in aliases.split("|")},
 }
 _DATETIME_LAYOUTS = (
@@ -270,13 +270,13 @@ def _when(raw: str, column: str, tz: tzinfo) -> datetime:
             break
         local = naive.replace(tzinfo=tz)
         if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-            raise _Rejected(
+            raise RejectedLine(
                 f"heure inexistante dans la colonne « {column} » : « {raw} » "
                 "(passage à l'heure d'été)"
             )
         return local
     what = f"« {raw} »" if raw else "vide"
-    raise _Rejected(
+    raise RejectedLine(
         f"date et heure invalides dans la colonne « {column} » : {what} "
         "(JJ/MM/AAAA HH:MM attendu, par exemple 23/11/2026 08:00)"
     )
@@ -304,7 +304,7 @@ class _RosterParser:
     def person(self, row: Row, column: str, role: Role) -> Contact:
         contact = self.people.find(_cell(row, self.cols, column), "", column=column)
         if contact.role in OFFICIAL_ROLES or contact.role == Role.MEDIA:
-            raise _Rejected(
+            raise RejectedLine(
                 f"« {contact.id} » ({contact.role.label}) ne peut pas figurer "
                 f"au {ROSTER_TITLES[role]}"
             )
@@ -313,12 +313,12 @@ class _RosterParser:
     def role(self, row: Row) -> Role:
         raw = _cell(row, self.cols, "Rôle")
         if not raw:
-            raise _Rejected("rôle manquant (colonne « Rôle »)")
+            raise RejectedLine("rôle manquant (colonne « Rôle »)")
         role = _ROSTER_ROLES.get(normalise(raw))
         if role is None:
-            raise _Rejected(f"rôle inconnu : « {raw} »")
+            raise RejectedLine(f"rôle inconnu : « {raw} »")
         if role not in ROSTER_ROLES:
-            raise _Rejected(f"pas de tableau d'astreinte pour le rôle « {role.label} »")
+            raise RejectedLine(f"pas de tableau d'astreinte pour le rôle « {role.label} »")
         return role
 
     def __call__(
@@ -328,14 +328,14 @@ class _RosterParser:
         starts = _when(_cell(row, self.cols, "Début"), "Début", self.tz)
         ends = _when(_cell(row, self.cols, "Fin"), "Fin", self.tz)
         if ends <= starts:
-            raise _Rejected(
+            raise RejectedLine(
                 f"la fin ({_local(ends, self.tz)}) n'est pas après le début "
                 f"({_local(starts, self.tz)})"
             )
         holder = self.person(row, "Titulaire", role)
         deputy = self.person(row, "Suppléant", role) if _cell(row, self.cols, "Suppléant") else None
         if deputy is not None and deputy.id == holder.id:
-            raise _Rejected("le suppléant est aussi le titulaire")
+            raise RejectedLine("le suppléant est aussi le titulaire")
         slot = RosterSlot(
             role=role,
             starts=starts,
@@ -346,10 +346,10 @@ class _RosterParser:
         key = _slot_key(slot)
         for other_line, other in self.accepted:
             if conflicts(slot, other):
-                raise _Rejected(f"chevauche le créneau de la ligne {other_line} ({role.label})")
+                raise RejectedLine(f"chevauche le créneau de la ligne {other_line} ({role.label})")
         for other_key, other in self.existing.items():
             if other_key != key and conflicts(slot, other):
-                raise _Rejected(
+                raise RejectedLine(
                     f"chevauche un créneau déjà enregistré ({role.label}, du "
                     f"{_local(other.starts, self.tz)} au {_local(other.ends, self.tz)}, "
                     f"titulaire {other.contact_id})"
@@ -368,7 +368,7 @@ def import_rosters(
 ) -> ImportResult:
     """Import on-call slots (direction, agent d'astreinte, CIP) for known contacts."""
     headers, rows = read_table(data, source=source)
-    cols = _columns(headers, _ROSTER_COLUMNS, ("Rôle", "Début", "Fin", "Titulaire"), source)
+    cols = find_columns(headers, _ROSTER_COLUMNS, ("Rôle", "Début", "Fin", "Titulaire"), source)
     parser = _RosterParser(directory, cols, tz)
     report, merged = _merge(
         rows, parser, parser.existing, lambda s: s.contact_id, source, keep_valid

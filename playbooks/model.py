@@ -205,14 +205,9 @@ class Step(_Frozen):
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        public = [c for c in self.channels if c.is_public]
         if self.action in MESSAGE_ACTIONS:
-            if not self.channels:
-                raise ValueError("une étape qui envoie un message doit indiquer ses canaux")
-            if not self.audience:
-                raise ValueError("une étape qui envoie un message doit indiquer son public")
-            if self.template is None:
-                raise ValueError("une étape qui envoie un message doit indiquer son modèle")
+            self._check_message()
+        public = [c for c in self.channels if c.is_public]
         if public and Audience.PUBLIC not in self.audience:
             raise ValueError(
                 f"les canaux publics ({', '.join(public)}) exigent le public « public »"
@@ -227,7 +222,17 @@ class Step(_Frozen):
             self._check_escalation(self.escalation)
         return self
 
+    def _check_message(self) -> None:
+        """A step that sends a message names its channels, its audience and its template."""
+        if not self.channels:
+            raise ValueError("une étape qui envoie un message doit indiquer ses canaux")
+        if not self.audience:
+            raise ValueError("une étape qui envoie un message doit indiquer son public")
+        if self.template is None:
+            raise ValueError("une étape qui envoie un message doit indiquer son modèle")
+
     def _check_escalation(self, escalation: Escalation) -> None:
+        """An escalating step calls, asks acknowledgement and stops after it starts."""
         if self.action not in ESCALATING_ACTIONS:
             raise ValueError(
                 "escalation ne vaut que pour les actions notify_officials, page_on_call "
