@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import statistics
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
@@ -235,7 +236,6 @@ def _sizes() -> dict[str, int]:
     return {
         name: path.read_text(encoding="utf-8").count("\n")
         for name, (path, _tree) in MODULES.items()
-        if path.name != "__init__.py"
     }
 
 
@@ -255,3 +255,47 @@ def test_no_complexity_or_import_exemption_in_product_code():
         if "noqa" in line and any(r in line for r in ("C901", "PLR0915", "PLC0415"))
     ]
     assert exempted == []
+
+
+def test_no_private_name_is_imported_across_modules():
+    """A name shared by two modules is public: `from x import _y` appears nowhere."""
+    private = [
+        f"{name}: from {module} import {alias}"
+        for name, (_path, tree) in MODULES.items()
+        for module, alias in _imported_names(tree)
+        if alias.startswith("_") and not alias.startswith("__")
+    ]
+    assert private == []
+
+
+def test_store_and_wall_clock_built_only_by_the_composition_root():
+    """Store(...), Store.open(...) and SystemClock() appear in crisis/bootstrap (and the store itself)."""
+    for name, (_path, tree) in MODULES.items():
+        if (
+            _inside(name, "crisis.bootstrap")
+            or _inside(name, "crisis.store")
+            or name == "crisis.clock"
+        ):
+            continue
+        built = _calls(tree) & {"Store", "Store.open", "SystemClock"}
+        assert not built, f"{name} builds {built}"
+
+
+def test_modules_stay_small():
+    """No product module over 400 lines; the median module at most 200."""
+    sizes = _sizes()
+    assert {n: s for n, s in sizes.items() if s > 400} == {}
+    assert statistics.median(sizes.values()) <= 200
+
+
+def test_functions_stay_short():
+    """No product function over 80 lines."""
+    long_ones = [
+        f"{name}.{node.name} ({node.end_lineno - node.lineno + 1})"
+        for name, (_path, tree) in MODULES.items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > 80
+    ]
+    assert long_ones == []
