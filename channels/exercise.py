@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from channels.base import (
     PUBLIC_CHANNELS,
     Channel,
@@ -22,6 +20,7 @@ from channels.base import (
     OutgoingMessage,
     Receipt,
 )
+from contacts.phone import possible_e164
 
 __all__ = [
     "FRAME",
@@ -32,7 +31,6 @@ __all__ = [
     "frame_message",
     "normalize_account",
     "normalize_email",
-    "normalize_phone",
 ]
 
 FRAME = "EXERCICE EXERCICE EXERCICE"
@@ -40,17 +38,6 @@ HTML_FRAME = f"<p><strong>{FRAME}</strong></p>"
 SUBJECT_MAX = 120  # channels/email.py cuts longer subjects: the closing frame must survive
 _SUBJECT_SEPARATOR = " — "
 _PHONE_CHANNELS = frozenset({ChannelName.VOICE, ChannelName.SMS})
-
-
-def normalize_phone(raw: str) -> str | None:
-    """The number in E.164 (French numbers may be written nationally), or None if unreadable."""
-    try:
-        number = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_email(raw: str) -> str:
@@ -88,7 +75,7 @@ class AllowList:
         number is unreadable, an address is not an e-mail or a channel is not public."""
         normalized_phones: set[str] = set()
         for index, raw in enumerate(phones, start=1):
-            e164 = normalize_phone(raw)
+            e164 = possible_e164(raw)
             if e164 is None:
                 raise ChannelConfigError(
                     f"liste des participants de l'exercice : le numéro n° {index} est illisible"
@@ -119,7 +106,7 @@ class AllowList:
     def allows(self, channel: ChannelName, address: str) -> bool:
         """Whether a message on this channel may go to this address."""
         if channel in _PHONE_CHANNELS:
-            e164 = normalize_phone(address)
+            e164 = possible_e164(address)
             return e164 is not None and e164 in self.phones
         if channel == ChannelName.EMAIL:
             return normalize_email(address) in self.emails

@@ -63,10 +63,6 @@ BY_HAND = (
 )
 
 
-def _e164(value: str | None, setting: str) -> str | None:
-    return None if value is None else valid_e164(value, setting)
-
-
 class SwitchboardSettings(BaseModel):
     """The [standard] section (non-secret): the switchboard's Twilio number and where its calls
     go after the announcement."""
@@ -81,12 +77,12 @@ class SwitchboardSettings(BaseModel):
     @field_validator("number")
     @classmethod
     def _number(cls, value: str | None) -> str | None:
-        return _e164(value, "standard.number")
+        return None if value is None else valid_e164(value, "standard.number")
 
     @field_validator("forward_to")
     @classmethod
     def _forward(cls, value: str | None) -> str | None:
-        return _e164(value, "standard.forward_to")
+        return None if value is None else valid_e164(value, "standard.forward_to")
 
 
 class Announcement(BaseModel):

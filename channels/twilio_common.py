@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from channels.base import ChannelConfigError, is_loopback_host
+from contacts.phone import E164, InvalidPhoneNumber, is_e164, to_e164
 
 __all__ = [
     "ADVICE",
@@ -48,7 +48,6 @@ API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}$")
 MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 # Twilio's alphanumeric sender ids: letters, digits, space, - + _ & ; not digits only.
 ALPHA_SENDER = re.compile(r"^[A-Za-z0-9 +\-_&]{1,11}$")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 # Twilio's SDK logs every request's URL and query string (a recipient's number on look-ups)
 # at INFO. Its HTTP client gets this logger, outside the logging tree and quiet below WARNING.
@@ -82,14 +81,14 @@ def valid_e164(
 ) -> str:
     """A phone number setting in E.164 that exists in the numbering plan; ValueError (French)
     naming the setting otherwise."""
-    if not E164.match(value):
+    if not is_e164(value):
         raise ValueError(f"{setting} : {expected}")
     try:
-        parsed = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        raise ValueError(f"{setting} : {expected}") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{setting} : numéro inexistant dans le plan de numérotation")
+        to_e164(value, None, fiction_is_valid=False)
+    except InvalidPhoneNumber as exc:
+        if exc.problem == "unreadable":
+            raise ValueError(f"{setting} : {expected}") from None
+        raise ValueError(f"{setting} : numéro inexistant dans le plan de numérotation") from None
     return value
 
 

@@ -14,7 +14,7 @@ from twilio.base.exceptions import (
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from channels.base import DeliveryFailed
-from channels.twilio_common import E164
+from contacts.phone import is_e164
 
 __all__ = [
     "MAPPED_ERRORS",
@@ -154,7 +154,7 @@ def stale_message() -> DeliveryFailed:
 
 def check_recipient(address: str, *, manual: str) -> None:
     """Refuse, without a request, an address that is not an E.164 number."""
-    if not E164.match(address):
+    if not is_e164(address):
         raise DeliveryFailed(
             "numéro du destinataire absent ou mal formé (format international attendu) : "
             f"corriger la fiche de l'annuaire, {manual}",

@@ -14,7 +14,6 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from channels.base import DeliveryFailed
 from channels.twilio_common import (
-    E164,
     ClientFactory,
     TwilioCredentials,
     TwilioSettings,
@@ -29,6 +28,7 @@ from channels.twilio_errors import (
     RETRY_ADVICE,
     delivery_failure,
 )
+from contacts.phone import is_e164
 
 __all__ = [
     "NumberConfig",
@@ -94,7 +94,7 @@ class NumberConfig(BaseModel):
     @field_validator("phone_number")
     @classmethod
     def _e164(cls, value: str) -> str:
-        if not E164.match(value):
+        if not is_e164(value):
             raise ValueError("numéro unique : format international E.164 attendu")
         return value
 
@@ -184,7 +184,7 @@ class TwilioNumbers:
 
     async def current(self, phone_number: str) -> NumberConfig:
         """The number's configuration; NumberConfigError if the account does not own it."""
-        if not E164.match(phone_number):
+        if not is_e164(phone_number):
             raise NumberConfigError(
                 "le numéro unique est mal formé (format international E.164 attendu) : "
                 "corriger la configuration de la CIP",
@@ -320,7 +320,7 @@ def check_hotline_number(
     problems: list[str] = []
     if not number:
         problems.append("numéro unique de la CIP non configuré (numéro Twilio de la préfecture)")
-    elif not E164.match(number):
+    elif not is_e164(number):
         problems.append("numéro unique de la CIP mal formé (format international E.164 attendu)")
     problems += callback_problems(
         settings,

@@ -16,7 +16,6 @@ from channels.base import (
 )
 from channels.sms_text import fold_to_gsm
 from channels.twilio_common import (
-    E164,
     ClientFactory,
     IssuedSids,
     TwilioCredentials,
@@ -32,6 +31,7 @@ from channels.twilio_errors import (
     lookup_failure,
     stale_message,
 )
+from contacts.phone import is_e164
 
 __all__ = ["ACK_PROMPT", "TwilioSmsChannel"]
 
@@ -129,7 +129,7 @@ class TwilioSmsChannel:
     async def lookup(self, message: OutgoingMessage) -> Receipt | None:
         """The SMS with this text sent to this number recently, or None if Twilio has none."""
         address = message.recipient.address
-        if not E164.match(address):
+        if not is_e164(address):
             return None  # send() refuses such an address before any request
         body = self.body_of(message)
         since = self.clock.now() - timedelta(seconds=self.settings.sms_lookup_window_s)

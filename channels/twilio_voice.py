@@ -14,7 +14,6 @@ from channels.base import (
     TimeSource,
 )
 from channels.twilio_common import (
-    E164,
     ClientFactory,
     IssuedSids,
     TwilioCredentials,
@@ -30,6 +29,7 @@ from channels.twilio_errors import (
     lookup_failure,
     stale_message,
 )
+from contacts.phone import is_e164
 
 __all__ = ["TwilioVoiceChannel"]
 
@@ -103,7 +103,7 @@ class TwilioVoiceChannel:
         that this process did not issue for another message counts as this message's call.
         """
         address = message.recipient.address
-        if not E164.match(address):
+        if not is_e164(address):
             return None  # send() refuses such an address before any request
         since = self.clock.now() - timedelta(seconds=self.settings.voice_lookup_window_s)
         key = message.idempotency_key

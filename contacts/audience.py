@@ -1,11 +1,45 @@
-"""Resolution of a step's audiences against the directory, for the communes concerned."""
+"""Who a playbook step addresses (Audience) and its resolution against the directory, for the
+communes concerned."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 
 from contacts.model import OFFICIAL_ROLES, Contact, Directory, Role
-from playbooks.model import Audience
+
+
+class Audience(StrEnum):
+    """Who a step addresses, resolved against the directory at T0."""
+
+    DIRECTION_ASTREINTE = "direction_astreinte"
+    AGENT_ASTREINTE = "agent_astreinte"
+    LISTE_RAPPEL = "liste_rappel"  # chargés de communication + agents de la liste de rappel
+    MAIRES = "maires"
+    ADJOINTS = "adjoints"
+    SECRETARIATS = "secretariats_mairie"
+    VIVIER_PRESSE = "vivier_presse"
+    MEDIAS = "medias"
+    PUBLIC = "public"
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Directory roles this audience is made of (empty for the public)."""
+        return AUDIENCE_ROLES[self]
+
+
+AUDIENCE_ROLES: dict[Audience, frozenset[Role]] = {
+    Audience.DIRECTION_ASTREINTE: frozenset({Role.DIRECTION_ASTREINTE}),
+    Audience.AGENT_ASTREINTE: frozenset({Role.AGENT_ASTREINTE}),
+    Audience.LISTE_RAPPEL: frozenset({Role.CHARGE_COMMUNICATION, Role.AGENT_RAPPEL}),
+    Audience.MAIRES: frozenset({Role.MAIRE}),
+    Audience.ADJOINTS: frozenset({Role.ADJOINT}),
+    Audience.SECRETARIATS: frozenset({Role.SECRETARIAT}),
+    Audience.VIVIER_PRESSE: frozenset({Role.PRESSE}),
+    Audience.MEDIAS: frozenset({Role.MEDIA}),
+    Audience.PUBLIC: frozenset(),
+}
+
 
 _OFFICIAL_ORDER = {Role.MAIRE: 0, Role.ADJOINT: 1, Role.SECRETARIAT: 2}
 _ROLE_ORDER = {role: i for i, role in enumerate(Role)}

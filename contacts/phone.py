@@ -1,11 +1,15 @@
 """Telephone numbers: E.164 normalisation, French mobiles, ARCEP fiction numbers, masking.
 
-Error messages and masks never show a full number (personal data).
+`to_e164` is the one E.164 normaliser of the product; its keywords say how strict a caller is
+(the directory wants assigned ranges, an exercise allow-list only a possible number, a Twilio
+setting a number of the numbering plan written in E.164). Error messages and masks never show a
+full number (personal data).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import phonenumbers
 
@@ -16,36 +20,69 @@ FICTION_FIXED_PREFIXES = ("+3319900", "+3326191", "+3335301", "+3346571", "+3353
 BLOCK_SIZE = 10_000
 _FRENCH_MOBILE = re.compile(r"^\+33[67]\d{8}$")
 _FRENCH = re.compile(r"^\+33(\d)(\d{8})$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")  # the written E.164 form: "+", then 7 to 15 digits
+
+# Why a number was refused: not a number at all, a length no number has, no assigned range.
+PhoneProblem = Literal["unreadable", "length", "unassigned"]
 
 
 class InvalidPhoneNumber(ValueError):
     """A number that cannot be called; the message says why, never the number."""
 
+    def __init__(self, message: str, *, problem: PhoneProblem) -> None:
+        super().__init__(message)
+        self.problem: PhoneProblem = problem
 
-def to_e164(raw: str, region: str = "FR") -> str:
-    """The number in E.164 ("+33639981234").
+
+def to_e164(
+    raw: str,
+    region: str | None = "FR",
+    *,
+    require_valid: bool = True,
+    fiction_is_valid: bool = True,
+) -> str:
+    """The number in E.164 ("+33639981234"), or InvalidPhoneNumber saying why not.
 
     Accepts national and international written forms ("06 39 98 12 34", "06.39.98.12.34",
-    "+33 6 39 98 12 34", "0033639981234"). ARCEP fiction numbers only need to be possible
-    (phonenumbers does not call the 06 39 98 block valid); any other number must be valid.
+    "+33 6 39 98 12 34", "0033639981234"); `region` reads the national forms (None: only
+    "+..." forms are readable). The number must have a possible length; with `require_valid`
+    it must also belong to an assigned range, where the ARCEP fiction numbers count as assigned
+    (phonenumbers does not call the 06 39 98 block valid) unless `fiction_is_valid` is False.
     """
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhoneNumber("numéro de téléphone invalide : illisible") from None
+        raise InvalidPhoneNumber(
+            "numéro de téléphone invalide : illisible", problem="unreadable"
+        ) from None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhoneNumber(
             "numéro de téléphone invalide : longueur incorrecte "
-            "(dix chiffres attendus pour un numéro français)"
+            "(dix chiffres attendus pour un numéro français)",
+            problem="length",
         )
-    if FICTION_REGEX.match(e164):
+    if not require_valid or (fiction_is_valid and FICTION_REGEX.match(e164)):
         return e164
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber(
-            "numéro de téléphone invalide : ce numéro n'appartient à aucune plage attribuée"
+            "numéro de téléphone invalide : ce numéro n'appartient à aucune plage attribuée",
+            problem="unassigned",
         )
     return e164
+
+
+def possible_e164(raw: str, region: str = "FR") -> str | None:
+    """The number in E.164 when its length is possible (no range check), else None."""
+    try:
+        return to_e164(raw, region, require_valid=False)
+    except InvalidPhoneNumber:
+        return None
+
+
+def is_e164(value: str) -> bool:
+    """Whether the text is written in E.164 ("+" and 7 to 15 digits, nothing else): form only."""
+    return bool(E164.match(value))
 
 
 def is_mobile(e164: str) -> bool:

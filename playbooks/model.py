@@ -10,6 +10,9 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from channels.base import ChannelName
+
+# Audience moved to contacts.audience (ends the contacts <-> playbooks cycle); re-exported here.
+from contacts.audience import Audience
 from contacts.model import Role
 from playbooks.kinds import EventKind, kind_row, unknown_kind_reason
 
@@ -58,38 +61,6 @@ class Action(StrEnum):
     ACTIVATE_CIP = "activate_cip"  # reminder: the préfet decides on the CIP
     RELAY_CIAV = "relay_ciav"  # publish the CIAV number (attentat)
     ANNOUNCE_CIP = "announce_cip"  # the CIP's numéro unique, once the préfet ordered it (50.1)
-
-
-class Audience(StrEnum):
-    """Who a step addresses, resolved against the directory at T0."""
-
-    DIRECTION_ASTREINTE = "direction_astreinte"
-    AGENT_ASTREINTE = "agent_astreinte"
-    LISTE_RAPPEL = "liste_rappel"  # chargés de communication + agents de la liste de rappel
-    MAIRES = "maires"
-    ADJOINTS = "adjoints"
-    SECRETARIATS = "secretariats_mairie"
-    VIVIER_PRESSE = "vivier_presse"
-    MEDIAS = "medias"
-    PUBLIC = "public"
-
-    @property
-    def roles(self) -> frozenset[Role]:
-        """Directory roles this audience is made of (empty for the public)."""
-        return AUDIENCE_ROLES[self]
-
-
-AUDIENCE_ROLES: dict[Audience, frozenset[Role]] = {
-    Audience.DIRECTION_ASTREINTE: frozenset({Role.DIRECTION_ASTREINTE}),
-    Audience.AGENT_ASTREINTE: frozenset({Role.AGENT_ASTREINTE}),
-    Audience.LISTE_RAPPEL: frozenset({Role.CHARGE_COMMUNICATION, Role.AGENT_RAPPEL}),
-    Audience.MAIRES: frozenset({Role.MAIRE}),
-    Audience.ADJOINTS: frozenset({Role.ADJOINT}),
-    Audience.SECRETARIATS: frozenset({Role.SECRETARIAT}),
-    Audience.VIVIER_PRESSE: frozenset({Role.PRESSE}),
-    Audience.MEDIAS: frozenset({Role.MEDIA}),
-    Audience.PUBLIC: frozenset(),
-}
 
 
 class Approval(StrEnum):
