@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from channels.base import ChannelName
 
 # Audience moved to contacts.audience (ends the contacts <-> playbooks cycle); re-exported here.
-from contacts.audience import Audience
+from contacts.audience import AUDIENCE_ROLES, Audience
 from contacts.model import Role
 from playbooks.kinds import EventKind, kind_row, unknown_kind_reason
 
