@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import phonenumbers
-
+from contacts.phone import InvalidPhoneNumber, to_e164
 from crisis.engine import (
     Acknowledge,
     ActivateCip,
@@ -166,11 +165,8 @@ class Stimuli(Core):
 
 
 def _e164(number: str) -> str:
-    """The numéro unique in E.164, or Refused in French."""
+    """The numéro unique in E.164 (contacts.phone, the one normaliser), or Refused in French."""
     try:
-        parsed = phonenumbers.parse(number, "FR")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_possible_number(parsed):
-        raise Refused("numéro unique illisible : indiquez-le comme +33 4 65 71 42 42")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return to_e164(number, require_valid=False)
+    except InvalidPhoneNumber:
+        raise Refused("numéro unique illisible : indiquez-le comme +33 4 65 71 42 42") from None
