@@ -273,6 +273,8 @@ def validation_problems(exc: ValidationError, section: str = "") -> list[str]:
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
+    if loc[:1] == ("sections",):  # a provider's table is written [twilio], not [sections.twilio]
+        loc = loc[1:]
     return ".".join(str(part) for part in loc) or "(racine)"
 
 

@@ -29,7 +29,7 @@ from crisis.bootstrap.channels import PROVIDERS as BUILDERS
 from crisis.bootstrap.channels import build_channel
 from crisis.clock import FakeClock
 from crisis.rendering import RenderedMessage
-from crisis.settings import PublicSettings, Settings, load_settings
+from crisis.settings import PublicSettings, Settings, SettingsError, load_settings
 
 MEANS = ("médias", "internet", "téléphone")
 
@@ -200,3 +200,11 @@ def test_the_x_preview_warns_beyond_one_post() -> None:
     assert "publié en fil" in measure(ChannelName.X, "a" * 281, "")
     assert measure(ChannelName.EMAIL, "corps", "Alerte crue") == "objet : Alerte crue"
     assert measure(ChannelName.SMS, "Crue", "").startswith("1 segment(s) — ")
+
+
+def test_a_wrong_provider_table_is_named_as_written(tmp_path: Path) -> None:
+    """The settings keep provider tables under `sections`, but an error names `[twilio]`."""
+    config = tmp_path / "crisis.toml"
+    config.write_text("twilio = 3\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="clé « twilio »"):
+        load_settings(config)
