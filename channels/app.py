@@ -21,15 +21,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-    is_loopback_host,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource, is_loopback_host
+from channels.errors import ChannelConfigError, DeliveryFailed
 
 __all__ = [
     "ENV_SECRET",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 # ChannelName and its sets are defined by the catalog; re-exported from their former home
 from channels.catalog import CHANNEL_LABELS, PUBLIC_CHANNELS, SOCIAL_CHANNELS, ChannelName
+from channels.errors import ChannelConfigError, DeliveryFailed  # re-exported
 
 __all__ = [
     "CHANNEL_LABELS",
@@ -67,30 +68,6 @@ class Receipt(_Frozen):
     status: Literal["sent", "delivered"] = "sent"
 
 
-class DeliveryFailed(Exception):
-    """A send that did not go through, with a reason safe to show to the on-call agent (French).
-
-    `retryable`: trying again cannot duplicate the message (429, connection refused).
-    `ambiguous`: the request may have reached the provider (timeout after it left): the message
-    must be looked up before any resend. `retry_after_s`: the provider's own delay (Retry-After),
-    which the dispatcher waits at least.
-    """
-
-    def __init__(
-        self,
-        public_reason: str,
-        *,
-        retryable: bool,
-        ambiguous: bool = False,
-        retry_after_s: float | None = None,
-    ) -> None:
-        super().__init__(public_reason)
-        self.public_reason = public_reason
-        self.retryable = retryable
-        self.ambiguous = ambiguous
-        self.retry_after_s = retry_after_s  # the provider said when to try again (429)
-
-
 class DeliveryReport(_Frozen):
     """A provider's later word on a message (delivered, undelivered)."""
 
@@ -137,11 +114,6 @@ class Channel(Protocol):
     async def lookup(self, message: OutgoingMessage) -> Receipt | None:
         """Find a message the provider may have accepted (reconciliation); None if it has not."""
         ...
-
-
-class ChannelConfigError(Exception):
-    """A channel cannot be built: missing credential, bad number, bad URL. The message is
-    French, names the setting or environment variable, and never contains a secret."""
 
 
 def is_loopback_host(host: str | None) -> bool:

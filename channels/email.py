@@ -20,14 +20,7 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
 from channels.email_settings import (
     ADDRESS_RE,
     ENV_PASSWORD,
@@ -37,6 +30,7 @@ from channels.email_settings import (
     check_email,
     tls_context,
 )
+from channels.errors import ChannelConfigError, DeliveryFailed
 
 __all__ = [
     "ENV_PASSWORD",

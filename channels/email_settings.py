@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from channels.base import ChannelConfigError
+from channels.errors import ChannelConfigError
 
 __all__ = [
     "ADDRESS_RE",

@@ -11,15 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from channels.base import (
-    PUBLIC_CHANNELS,
-    Channel,
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-)
+from channels.base import PUBLIC_CHANNELS, Channel, ChannelName, OutgoingMessage, Receipt
+from channels.errors import ChannelConfigError, DeliveryFailed
 from contacts.phone import possible_e164
 
 __all__ = [

@@ -16,14 +16,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.publication import (
     Stamp,
     https_problem,

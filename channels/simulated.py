@@ -14,13 +14,13 @@ from typing import Any
 from channels.base import (
     AcknowledgementReport,
     ChannelName,
-    DeliveryFailed,
     DeliveryReport,
     InboundSink,
     OutgoingMessage,
     Receipt,
     TimeSource,
 )
+from channels.errors import DeliveryFailed
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.twilio_common import (
     TwilioSettings,
     callback_problems,

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from channels.base import ChannelConfigError, is_loopback_host
+from channels.base import is_loopback_host
+from channels.errors import ChannelConfigError
 from contacts.phone import E164, InvalidPhoneNumber, is_e164, to_e164
 
 __all__ = [

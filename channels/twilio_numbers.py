@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from channels.base import DeliveryFailed
+from channels.errors import DeliveryFailed
 from channels.twilio_common import (
     ClientFactory,
     TwilioCredentials,

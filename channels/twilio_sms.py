@@ -6,14 +6,8 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.sms_text import fold_to_gsm
 from channels.twilio_common import (
     ClientFactory,

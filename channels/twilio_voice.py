@@ -6,13 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.errors import ChannelConfigError
 from channels.twilio_common import (
     ClientFactory,
     IssuedSids,

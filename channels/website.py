@@ -18,14 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from channels.base import (
-    ChannelConfigError,
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
 from channels.cap import (
     CapAlert,
     CapReference,
@@ -37,6 +30,7 @@ from channels.cap import (
     cap_identifier,
     validate_cap,
 )
+from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.website_cms import BY_HAND, HMAC_SECRET_ENV, CmsWebhook
 from channels.website_files import StateFile, write_atomic, writing_in
 from channels.website_pages import (

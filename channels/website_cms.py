@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 import httpx
 
-from channels.base import DeliveryFailed, TimeSource
+from channels.base import TimeSource
+from channels.errors import DeliveryFailed
 
 __all__ = ["BY_HAND", "HMAC_SECRET_ENV", "CmsWebhook", "check_status"]
 

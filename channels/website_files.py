@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from channels.base import DeliveryFailed
+from channels.errors import DeliveryFailed
 from channels.website_cms import BY_HAND
 from channels.website_pages import WebsiteState
 

@@ -18,8 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-from channels.base import ChannelConfigError, is_loopback_host
+from channels.base import is_loopback_host
 from channels.cap import Certainty, Severity, Urgency
+from channels.errors import ChannelConfigError
 from channels.publication import valid_timezone
 from channels.website_cms import HMAC_SECRET_ENV
 from channels.website_pages import WebsiteState

@@ -16,13 +16,8 @@ import requests
 import tweepy
 import urllib3.exceptions
 
-from channels.base import (
-    ChannelName,
-    DeliveryFailed,
-    OutgoingMessage,
-    Receipt,
-    TimeSource,
-)
+from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.errors import DeliveryFailed
 from channels.publication import (
     Stamp,
     parse_stamp,

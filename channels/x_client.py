@@ -12,7 +12,7 @@ import requests
 import tweepy
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from channels.base import ChannelConfigError
+from channels.errors import ChannelConfigError
 from channels.publication import https_problem, valid_base_url, valid_timezone
 
 __all__ = [

@@ -33,6 +33,7 @@ def test_channels_contacts_playbooks_never_import_crisis():
 # Pure helpers a layer other than bootstrap may use: they build no channel.
 PURE_CHANNEL_HELPERS = {
     "channels.base",
+    "channels.errors",  # ChannelConfigError, DeliveryFailed (also re-exported by channels.base)
     "channels.catalog",  # one row per channel: label, address, body, rate, means, providers
     "channels.twilio_callbacks",  # TwiML and callback parsing, for the provider webhooks (web/)
     "channels.sms_text",  # SMS segment advice, for check-config
