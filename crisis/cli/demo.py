@@ -105,9 +105,28 @@ async def _run(app: App, crisis_id: str, t0: datetime, console: Console, claimed
                 _approve_when_ready(app, crisis_id)
                 _order_cip_at(app, crisis_id, t0 + CIP_ORDER_AFTER)
                 live.update(_screen(app, crisis_id, t0))
+            await _drain(app, crisis_id, t0, live)
     finally:  # an error above still stops the service the way it stops normally (no hang)
         stop.set()
         await server
+
+
+# Real seconds the demo waits, after its hour, for the messages still queued or with a provider
+# (a slow provider or a loaded machine): the closing figures then count them.
+DRAIN_S = 30.0
+IN_FLIGHT = frozenset({"pending", "sending", "unknown"})
+
+
+async def _drain(app: App, crisis_id: str, t0: datetime, live: Live) -> None:
+    """Keep dispatching until no message is queued or in flight, for DRAIN_S at most."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DRAIN_S
+    while loop.time() < deadline:
+        counts = events.outbox_counts(app.store, crisis_id)
+        if not any(n for (_channel, state), n in counts.items() if state in IN_FLIGHT):
+            return
+        await asyncio.sleep(0.25)
+        live.update(_screen(app, crisis_id, t0))
 
 
 def _order_cip_at(app: App, crisis_id: str, when: datetime) -> None:
