@@ -19,47 +19,39 @@ __all__ = ["Effects", "NoEffects", "exercise_reach"]
 
 
 class Effects(Protocol):
-    """The side effects of the orchestrator's decisions (none of them is a decision)."""
+    """The side effects of the orchestrator's decisions (none of them is a decision).
+
+    Each one does nothing by default: a class that names `Effects` as its base keeps only
+    those it changes (`NoEffects` changes none)."""
 
     def queued(self) -> None:
         """New rows wait in the outbox: look at it again."""
+        return None
 
     def cancelled(self, crisis_id: str, cancel: CancelPending) -> None:
         """Rows were cancelled: those already claimed must not leave either."""
+        return None
 
     def before_receipt(self) -> None:
         """A provider's receipt comes in: the attempts' own outcomes are journaled first."""
+        return None
 
     def wake(self, crisis_id: str, times: Sequence[datetime]) -> None:
         """Tick the crisis again at these (clock) times."""
+        return None
 
     def closed(self, crisis_id: str) -> None:
         """The crisis closed (committed): withdraw its public alert, give the number back."""
+        return None
 
     def cip_changed(self, crisis_id: str) -> None:
         """The CIP was ordered or closed (committed): the numéro unique follows."""
+        return None
 
 
-class NoEffects:
-    """Effects that do nothing: the orchestrator only records."""
-
-    def queued(self) -> None:
-        """Nothing dispatches."""
-
-    def cancelled(self, crisis_id: str, cancel: CancelPending) -> None:
-        """Nothing was claimed."""
-
-    def before_receipt(self) -> None:
-        """Nothing waits to be journaled."""
-
-    def wake(self, crisis_id: str, times: Sequence[datetime]) -> None:
-        """No alarm clock."""
-
-    def closed(self, crisis_id: str) -> None:
-        """Nothing to withdraw."""
-
-    def cip_changed(self, crisis_id: str) -> None:
-        """No number to move."""
+class NoEffects(Effects):
+    """Effects that do nothing: the orchestrator only records (nothing dispatches, no alarm
+    clock, no public alert to withdraw, no number to move)."""
 
 
 def exercise_reach(crisis: Crisis) -> ExerciseAllowList:

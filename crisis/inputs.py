@@ -55,6 +55,15 @@ def _control(text: str, *, multiline: bool) -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
 
 
+def _bounded(value: str, field: str, max_len: int, *, multiline: bool) -> str:
+    """`value`, refused if it holds control characters or is longer than `max_len`."""
+    if _control(value, multiline=multiline):
+        raise InvalidInput(f"{field} : caractères de contrôle interdits")
+    if len(value) > max_len:
+        raise InvalidInput(f"{field} : {len(value)} caractères, {max_len} au plus")
+    return value
+
+
 def synergi_ref(text: str) -> str:
     """A SYNERGI reference ("42-2026-0113", "SYN-2025-000412", "EXERCICE-42-FURAN"), stripped:
     letters, digits, '-', '/', '_' and '.', 1 to SYNERGI_MAX characters."""
@@ -80,11 +89,7 @@ def actor_name(text: str, *, field: str = "auteur", max_len: int = ACTOR_NAME_MA
     value = text.strip()
     if not value:
         raise InvalidInput(f"{field} : obligatoire (qui agit : « Nom, fonction »)")
-    if _control(value, multiline=False):
-        raise InvalidInput(f"{field} : caractères de contrôle interdits")
-    if len(value) > max_len:
-        raise InvalidInput(f"{field} : {len(value)} caractères, {max_len} au plus")
-    return value
+    return _bounded(value, field, max_len, multiline=False)
 
 
 def free_text(text: str, field: str, max_len: int, *, required: bool = True) -> str:
@@ -92,11 +97,7 @@ def free_text(text: str, field: str, max_len: int, *, required: bool = True) -> 
     value = text.strip()
     if required and not value:
         raise InvalidInput(f"{field} : le texte est vide")
-    if _control(value, multiline=True):
-        raise InvalidInput(f"{field} : caractères de contrôle interdits")
-    if len(value) > max_len:
-        raise InvalidInput(f"{field} : {len(value)} caractères, {max_len} au plus")
-    return value
+    return _bounded(value, field, max_len, multiline=True)
 
 
 def phone_numbers(text: str) -> set[str]:

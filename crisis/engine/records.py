@@ -47,25 +47,16 @@ def _check_recordable(crisis: Crisis, fact: Fact) -> None:
     if isinstance(fact, MediaRequestAssigned):
         typed(lambda: inputs.actor_name(fact.assignee, field="attribution"))
     elif isinstance(fact, MediaRequestAnswered):
-        typed(
-            lambda: inputs.journal_text(
-                fact.answer,
-                "réponse à la sollicitation",
-                inputs.MEDIA_ANSWER_MAX,
-                required=False,
-                allowed_numbers=public,
-            )
+        _check_optional_text(
+            fact.answer, "réponse à la sollicitation", inputs.MEDIA_ANSWER_MAX, public
         )
     elif isinstance(fact, LessonsRecorded):
-        typed(
-            lambda: inputs.journal_text(
-                fact.text,
-                "enseignements",
-                inputs.LESSONS_MAX,
-                required=False,
-                allowed_numbers=public,
-            )
-        )
+        _check_optional_text(fact.text, "enseignements", inputs.LESSONS_MAX, public)
+
+
+def _check_optional_text(text: str, field: str, max_len: int, public: tuple[str, ...]) -> None:
+    """A recorded fact's text (may be empty), checked as any text of the main courante."""
+    typed(lambda: inputs.journal_text(text, field, max_len, required=False, allowed_numbers=public))
 
 
 def note(crisis: Crisis, order: Note, decision: Decision) -> None:

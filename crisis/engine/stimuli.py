@@ -112,17 +112,9 @@ class Record:
     actor: Actor
 
 
-Stimulus = (
-    Tick
-    | Acknowledge
-    | Approve
-    | Draft
-    | SetCiavNumber
-    | Note
-    | Close
-    | ActivateCip
-    | CloseCip
-    | RectifyT0
-    | Record
-)
+# journaled without running the due steps
+JournalOnly = Note | Record | Close | CloseCip
+# applied to the state the due steps then run on
+Change = Tick | Acknowledge | Approve | Draft | SetCiavNumber | ActivateCip | RectifyT0
+Stimulus = Change | JournalOnly
 AFTER_CLOSE = (LessonsRecorded, MediaRequestAnswered, MediaRequestAssigned, CipCallEnded)

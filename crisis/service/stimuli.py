@@ -6,20 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from contacts.phone import InvalidPhoneNumber, to_e164
-from crisis.engine import (
-    Acknowledge,
-    ActivateCip,
-    Approve,
-    Close,
-    CloseCip,
-    Draft,
-    Note,
-    Record,
-    RectifyT0,
-    Refused,
-    SetCiavNumber,
-    Tick,
-)
+from crisis import engine
+from crisis.engine import Refused
 from crisis.model import (
     Actor,
     Authority,
@@ -42,32 +30,34 @@ class Stimuli(Core):
     ) -> None:
         """Correct a wrong T0 (the préfet's or directeur de cabinet's decision, journaled with
         its reason); compliance, checkpoints and reports count from the rectified T0."""
-        self.handle(crisis_id, RectifyT0(t0=t0, reason=reason, actor=actor, authority=authority))
+        self.handle(
+            crisis_id, engine.RectifyT0(t0=t0, reason=reason, actor=actor, authority=authority)
+        )
 
     def tick(self, crisis_id: str) -> None:
         """Run what fell due (called by the alarm clock and at start-up)."""
-        self.handle(crisis_id, Tick())
+        self.handle(crisis_id, engine.Tick())
 
     def approve(self, crisis_id: str, step_id: str, actor: Actor) -> None:
         """Approve a step's message (four-eyes)."""
-        self.handle(crisis_id, Approve(step_id=step_id, actor=actor))
+        self.handle(crisis_id, engine.Approve(step_id=step_id, actor=actor))
 
     def draft(self, crisis_id: str, step_id: str, texts: DraftTexts, actor: Actor) -> None:
         """Write (or rewrite) a step's message before its approval: it is then what is approved
         and sent, and its drafter cannot approve it (four-eyes)."""
-        self.handle(crisis_id, Draft(step_id=step_id, texts=texts, actor=actor))
+        self.handle(crisis_id, engine.Draft(step_id=step_id, texts=texts, actor=actor))
 
     def set_ciav_number(self, crisis_id: str, number: str, actor: Actor) -> None:
         """Record the CIAV number (attentat)."""
-        self.handle(crisis_id, SetCiavNumber(number=number, actor=actor))
+        self.handle(crisis_id, engine.SetCiavNumber(number=number, actor=actor))
 
     def note(self, crisis_id: str, text: str, actor: Actor) -> None:
         """Add a note to the main courante."""
-        self.handle(crisis_id, Note(text=text, actor=actor))
+        self.handle(crisis_id, engine.Note(text=text, actor=actor))
 
     def close(self, crisis_id: str, actor: Actor, reason: str = "") -> None:
         """Close the crisis; then withdraw its public alert (CAP Cancel, page, banner)."""
-        self.handle(crisis_id, Close(actor=actor, reason=reason))
+        self.handle(crisis_id, engine.Close(actor=actor, reason=reason))
         self.effects.closed(crisis_id)
 
     def activate_cip(
@@ -79,18 +69,18 @@ class Stimuli(Core):
         the préfet's delegation; then the announcement steps (50.1) run at once.
         """
         number = _e164(number)
-        self.handle(crisis_id, ActivateCip(number=number, actor=actor, authority=authority))
+        self.handle(crisis_id, engine.ActivateCip(number=number, actor=actor, authority=authority))
         self.effects.cip_changed(crisis_id)
 
     def close_cip(self, crisis_id: str, actor: Actor, *, authority: Authority) -> None:
         """Record the préfet's order to close the CIP; the crisis goes on."""
-        self.handle(crisis_id, CloseCip(actor=actor, authority=authority))
+        self.handle(crisis_id, engine.CloseCip(actor=actor, authority=authority))
         self.effects.cip_changed(crisis_id)
 
     def record(self, crisis_id: str, facts: Sequence[Fact], actor: Actor) -> None:
         """Journal plain facts (injects, media requests, CIP calls, REX lessons) in one go."""
         if facts:
-            self.handle(crisis_id, Record(facts=tuple(facts), actor=actor))
+            self.handle(crisis_id, engine.Record(facts=tuple(facts), actor=actor))
 
     def media_follow_up(
         self,
@@ -127,14 +117,14 @@ class Stimuli(Core):
             else:
                 fact = MediaRequestAssigned(request_id=request_id, assignee=assignee or "")
             decision = self._react(
-                tx, crisis_id, Record(facts=(fact,), actor=actor), self.clock.now()
+                tx, crisis_id, engine.Record(facts=(fact,), actor=actor), self.clock.now()
             )
         if decision.refused:
             raise Refused(decision.refused)
 
     def acknowledge(self, crisis_id: str, contact_id: str, actor: Actor) -> None:
         """Record an acknowledgement given by other means (phone call to the standard...)."""
-        self.handle(crisis_id, Acknowledge(contact_id=contact_id, actor=actor))
+        self.handle(crisis_id, engine.Acknowledge(contact_id=contact_id, actor=actor))
 
     def published_by_hand(
         self, crisis_id: str, outbox_key: str, actor: Actor, reference: str = ""
