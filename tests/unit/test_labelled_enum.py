@@ -23,7 +23,8 @@ class Paint(BaseModel):
     colour: Colour
 
 
-def test_a_member_is_its_value_and_carries_its_label():
+def test_a_member_is_its_value_and_carries_its_label() -> None:
+    """A member equals, prints and looks up as its value, in order, and carries its label."""
     assert Colour.RED == "red"
     assert str(Colour.DARK_BLUE) == "dark_blue"
     assert f"{Colour.DARK_BLUE}" == "dark_blue"
@@ -35,17 +36,20 @@ def test_a_member_is_its_value_and_carries_its_label():
     assert pickle.loads(pickle.dumps(Colour.RED)) is Colour.RED
 
 
-def test_a_label_is_not_a_value():
+def test_a_label_is_not_a_value() -> None:
+    """Looking a member up by its French label fails as for any unknown value."""
     with pytest.raises(ValueError, match="is not a valid Colour"):
         Colour("rouge")
 
 
-def test_pydantic_reads_and_writes_the_value():
+def test_pydantic_reads_and_writes_the_value() -> None:
+    """pydantic validates the value into the member and serialises the member as its value."""
     assert Paint.model_validate({"colour": "dark_blue"}).colour is Colour.DARK_BLUE
     assert Paint(colour=Colour.RED).model_dump_json() == '{"colour":"red"}'
 
 
-def test_a_member_without_its_label_is_refused():
+def test_a_member_without_its_label_is_refused() -> None:
+    """A member declared without its French label stops the class definition."""
     with pytest.raises(TypeError, match="needs its French label"):
 
         class Bare(LabelledEnum):
@@ -64,11 +68,13 @@ def test_a_member_without_its_label_is_refused():
         (Section.EVOLUTION, "Évolution de l'événement"),
     ],
 )
-def test_the_product_enums_keep_their_french_labels(member: LabelledEnum, label: str):
+def test_the_product_enums_keep_their_french_labels(member: LabelledEnum, label: str) -> None:
+    """The French labels of the product enums are those of the former label tables."""
     assert member.label == label
 
 
-def test_the_role_labels_table_and_the_section_headings_follow_the_members():
+def test_the_role_labels_table_and_the_section_headings_follow_the_members() -> None:
+    """ROLE_LABELS (the importer's aliases) and Section.heading read the members' labels."""
     assert {role: role.label for role in Role} == ROLE_LABELS
     assert ROLE_LABELS[Role.ADJOINT] == "adjoint au maire"
     assert [s.heading for s in Section] == [s.label for s in Section]
