@@ -3,44 +3,31 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from contacts.labelled import LabelledEnum
 
-class Role(StrEnum):
+
+class Role(LabelledEnum):
     """What a contact is to the crisis communication."""
 
-    MAIRE = "maire"
-    ADJOINT = "adjoint"
-    SECRETARIAT = "secretariat_mairie"  # DGS / secrétariat de mairie (fixed line)
-    DIRECTION_ASTREINTE = "direction_astreinte"  # directeur de cabinet or sous-préfet on call
-    AGENT_ASTREINTE = "agent_astreinte"
-    CHARGE_COMMUNICATION = "charge_communication"
-    AGENT_RAPPEL = "agent_rappel"  # agent of the liste de rappel
-    PRESSE = "vivier_presse"  # people who organise press contacts (48.2)
-    MEDIA = "media"  # journalists and outlets of the media directory
-    AGENT_CIP = "agent_cip"
-
-    @property
-    def label(self) -> str:
-        """French label."""
-        return ROLE_LABELS[self]
+    MAIRE = "maire", "maire"
+    ADJOINT = "adjoint", "adjoint au maire"
+    # DGS / secrétariat de mairie (fixed line)
+    SECRETARIAT = "secretariat_mairie", "secrétariat de mairie"
+    # directeur de cabinet or sous-préfet on call
+    DIRECTION_ASTREINTE = "direction_astreinte", "directeur de cabinet / sous-préfet d'astreinte"
+    AGENT_ASTREINTE = "agent_astreinte", "agent d'astreinte"
+    CHARGE_COMMUNICATION = "charge_communication", "chargé de communication"
+    AGENT_RAPPEL = "agent_rappel", "agent de la liste de rappel"  # agent of the liste de rappel
+    PRESSE = "vivier_presse", "vivier presse"  # people who organise press contacts (48.2)
+    MEDIA = "media", "média"  # journalists and outlets of the media directory
+    AGENT_CIP = "agent_cip", "agent CIP"
 
 
-ROLE_LABELS = {
-    Role.MAIRE: "maire",
-    Role.ADJOINT: "adjoint au maire",
-    Role.SECRETARIAT: "secrétariat de mairie",
-    Role.DIRECTION_ASTREINTE: "directeur de cabinet / sous-préfet d'astreinte",
-    Role.AGENT_ASTREINTE: "agent d'astreinte",
-    Role.CHARGE_COMMUNICATION: "chargé de communication",
-    Role.AGENT_RAPPEL: "agent de la liste de rappel",
-    Role.PRESSE: "vivier presse",
-    Role.MEDIA: "média",
-    Role.AGENT_CIP: "agent CIP",
-}
+ROLE_LABELS = {role: role.label for role in Role}  # for the importer's aliases
 OFFICIAL_ROLES = frozenset({Role.MAIRE, Role.ADJOINT, Role.SECRETARIAT})
 CELL_ROLES = frozenset(
     {Role.DIRECTION_ASTREINTE, Role.AGENT_ASTREINTE, Role.CHARGE_COMMUNICATION, Role.AGENT_RAPPEL}

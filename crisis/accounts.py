@@ -12,13 +12,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel, ConfigDict, Field
 
+from contacts.labelled import LabelledEnum
 from crisis.model import Actor, Authority, Interface
 
 __all__ = [
@@ -66,60 +66,29 @@ class AccountError(ValueError):
     """An account operation refused (French reason, safe to show)."""
 
 
-class WebRole(StrEnum):
+class WebRole(LabelledEnum):
     """A web account's role."""
 
-    PREFET = "prefet"
-    DIRECTEUR_CABINET = "directeur_cabinet"
-    CHARGE_COMMUNICATION = "charge_communication"
-    AGENT = "agent"
-    OBSERVATEUR = "observateur"
-
-    @property
-    def label(self) -> str:
-        """French label."""
-        return ROLE_LABELS[self]
+    PREFET = "prefet", "préfet"
+    DIRECTEUR_CABINET = "directeur_cabinet", "directeur de cabinet"
+    CHARGE_COMMUNICATION = "charge_communication", "chargé de communication"
+    AGENT = "agent", "agent"
+    OBSERVATEUR = "observateur", "observateur / auditeur"
 
 
-ROLE_LABELS = {
-    WebRole.PREFET: "préfet",
-    WebRole.DIRECTEUR_CABINET: "directeur de cabinet",
-    WebRole.CHARGE_COMMUNICATION: "chargé de communication",
-    WebRole.AGENT: "agent",
-    WebRole.OBSERVATEUR: "observateur / auditeur",
-}
-
-
-class Action(StrEnum):
+class Action(LabelledEnum):
     """What a role may be allowed to do."""
 
-    DECLARE_T0 = "declare_t0"
-    APPROVE = "approve"
-    ORDER_CIP = "order_cip"
-    RECTIFY_T0 = "rectify_t0"
-    CLOSE = "close"
-    DRAFT = "draft"
-    EXERCISE = "exercise"
-    NOTE = "note"
-    READ = "read"
+    DECLARE_T0 = "declare_t0", "déclarer le temps 0"
+    APPROVE = "approve", "approuver un message"
+    ORDER_CIP = "order_cip", "ordonner la CIP"
+    RECTIFY_T0 = "rectify_t0", "rectifier le temps 0"
+    CLOSE = "close", "clore l'événement"
+    DRAFT = "draft", "rédiger un message"
+    EXERCISE = "exercise", "conduire un exercice"
+    NOTE = "note", "écrire dans la main courante"
+    READ = "read", "consulter"
 
-    @property
-    def label(self) -> str:
-        """French label (for refusals)."""
-        return ACTION_LABELS[self]
-
-
-ACTION_LABELS = {
-    Action.DECLARE_T0: "déclarer le temps 0",
-    Action.APPROVE: "approuver un message",
-    Action.ORDER_CIP: "ordonner la CIP",
-    Action.RECTIFY_T0: "rectifier le temps 0",
-    Action.CLOSE: "clore l'événement",
-    Action.DRAFT: "rédiger un message",
-    Action.EXERCISE: "conduire un exercice",
-    Action.NOTE: "écrire dans la main courante",
-    Action.READ: "consulter",
-}
 
 PERMISSIONS: dict[WebRole, frozenset[Action]] = {
     WebRole.PREFET: frozenset(Action),

@@ -13,6 +13,7 @@ from channels.base import ChannelName
 
 # Audience moved to contacts.audience (ends the contacts <-> playbooks cycle); re-exported here.
 from contacts.audience import AUDIENCE_ROLES, Audience
+from contacts.labelled import LabelledEnum
 from contacts.model import Role
 from playbooks.kinds import EventKind, kind_row, unknown_kind_reason
 
@@ -20,7 +21,6 @@ __all__ = [  # EventKind lives in playbooks.kinds; re-exported so that its impor
     "AUDIENCE_ROLES",
     "ESCALATING_ACTIONS",
     "MESSAGE_ACTIONS",
-    "SECTION_HEADINGS",
     "Action",
     "Approval",
     "Audience",
@@ -71,30 +71,21 @@ class Approval(StrEnum):
     PRE_APPROVED = "pre_approved"  # template approved beforehand by the cabinet
 
 
-class Section(StrEnum):
+class Section(LabelledEnum):
     """Content sections of a public message (engagement 48.5)."""
 
-    CONSEILS_COMPORTEMENT = "conseils_comportement"
-    EVOLUTION = "evolution"
-    PREVENTION = "prevention"
-    PROTECTION_EVACUATION = "protection_evacuation"
-    MESURES_PRISES = "mesures_prises"
-    RETOUR_NORMALE = "retour_normale"
+    CONSEILS_COMPORTEMENT = "conseils_comportement", "Conseils de comportement"
+    EVOLUTION = "evolution", "Évolution de l'événement"
+    PREVENTION = "prevention", "Prévention"
+    PROTECTION_EVACUATION = "protection_evacuation", "Protection et évacuation"
+    MESURES_PRISES = "mesures_prises", "Mesures prises et actions menées"
+    RETOUR_NORMALE = "retour_normale", "Retour à la normale"
 
     @property
     def heading(self) -> str:
         """French heading used in long messages."""
-        return SECTION_HEADINGS[self]
+        return self.label
 
-
-SECTION_HEADINGS = {
-    Section.CONSEILS_COMPORTEMENT: "Conseils de comportement",
-    Section.EVOLUTION: "Évolution de l'événement",
-    Section.PREVENTION: "Prévention",
-    Section.PROTECTION_EVACUATION: "Protection et évacuation",
-    Section.MESURES_PRISES: "Mesures prises et actions menées",
-    Section.RETOUR_NORMALE: "Retour à la normale",
-}
 
 MESSAGE_ACTIONS = frozenset(
     {

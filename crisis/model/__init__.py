@@ -7,7 +7,6 @@ Data only. One module per kind of object; every name is re-exported here, so
 from __future__ import annotations
 
 from crisis.model.authority import (
-    AUTHORITY_LABELS,
     CIP_AUTHORITY,
     Authority,
 )
@@ -74,16 +73,13 @@ from crisis.model.intents import (
     SendMessage,
 )
 from crisis.model.verdict import (
-    STATUS_LABELS,
     EngagementStatus,
     Verdict,
 )
 
 __all__ = [
-    "AUTHORITY_LABELS",
     "CIP_AUTHORITY",
     "NOT_YET",
-    "STATUS_LABELS",
     "SYSTEM",
     "AcknowledgementReceived",
     "ActivationConfirmed",

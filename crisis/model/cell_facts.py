@@ -160,3 +160,23 @@ class CrisisClosed(Frozen):
 
     type: Literal["CrisisClosed"] = "CrisisClosed"
     reason: str = ""
+
+
+# These facts in the journal's union (`crisis.model.entry.Fact`), in the order they are declared.
+CellFact = (
+    CiavNumberSet
+    | CipActivated
+    | CipClosed
+    | CipCallEnded
+    | InjectPlayed
+    | MediaRequestReceived
+    | MediaRequestAssigned
+    | MediaRequestAnswered
+    | LessonsRecorded
+    | WarningRaised
+    | ComplianceCheckpoint
+    | NoteAdded
+    | ActivationConfirmed
+    | T0Rectified
+    | CrisisClosed
+)

@@ -7,72 +7,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from crisis.model.cell_facts import (
-    ActivationConfirmed,
-    CiavNumberSet,
-    CipActivated,
-    CipCallEnded,
-    CipClosed,
-    ComplianceCheckpoint,
-    CrisisClosed,
-    InjectPlayed,
-    LessonsRecorded,
-    MediaRequestAnswered,
-    MediaRequestAssigned,
-    MediaRequestReceived,
-    NoteAdded,
-    T0Rectified,
-    WarningRaised,
-)
+from crisis.model.cell_facts import CellFact
 from crisis.model.crisis import Actor
-from crisis.model.facts import (
-    AcknowledgementReceived,
-    ApprovalRefused,
-    ApprovalRequested,
-    ChainEnded,
-    CodActivated,
-    DeliveryAttempted,
-    DeliveryReported,
-    MessageApproved,
-    MessageDrafted,
-    MessagesQueued,
-    StepHeld,
-    StepSkipped,
-    StepTriggered,
-)
+from crisis.model.facts import PlanFact
 from crisis.model.frozen import Frozen
 
-Fact = Annotated[
-    CodActivated
-    | StepTriggered
-    | MessagesQueued
-    | ChainEnded
-    | StepHeld
-    | StepSkipped
-    | ApprovalRequested
-    | MessageDrafted
-    | MessageApproved
-    | ApprovalRefused
-    | DeliveryAttempted
-    | DeliveryReported
-    | AcknowledgementReceived
-    | CiavNumberSet
-    | CipActivated
-    | CipClosed
-    | CipCallEnded
-    | InjectPlayed
-    | MediaRequestReceived
-    | MediaRequestAssigned
-    | MediaRequestAnswered
-    | LessonsRecorded
-    | WarningRaised
-    | ComplianceCheckpoint
-    | NoteAdded
-    | ActivationConfirmed
-    | T0Rectified
-    | CrisisClosed,
-    Field(discriminator="type"),
-]
+# Every fact the journal holds: a new one joins the union of its module (PlanFact, CellFact).
+Fact = Annotated[PlanFact | CellFact, Field(discriminator="type")]
 
 
 class JournalEntry(Frozen):

@@ -224,3 +224,21 @@ class AcknowledgementReceived(Frozen):
     outbox_key: str | None
     step_id: str | None
     eta_minutes: int | None = None
+
+
+# These facts in the journal's union (`crisis.model.entry.Fact`), in the order they are declared.
+PlanFact = (
+    CodActivated
+    | StepTriggered
+    | MessagesQueued
+    | ChainEnded
+    | StepHeld
+    | StepSkipped
+    | ApprovalRequested
+    | MessageDrafted
+    | MessageApproved
+    | ApprovalRefused
+    | DeliveryAttempted
+    | DeliveryReported
+    | AcknowledgementReceived
+)

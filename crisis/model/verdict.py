@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
+from contacts.labelled import LabelledEnum
 from crisis.model.frozen import Frozen
 
 
-class EngagementStatus(StrEnum):
+class EngagementStatus(LabelledEnum):
     """State of an engagement, during the hour and at its end."""
 
-    MET = "met"
-    LATE = "late"
-    MISSED = "missed"
-    NOT_APPLICABLE = "not_applicable"
-    PENDING = "pending"
-    AT_RISK = "at_risk"
-
-    @property
-    def label(self) -> str:
-        """French label."""
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    EngagementStatus.MET: "fait",
-    EngagementStatus.LATE: "en retard",
-    EngagementStatus.MISSED: "manqué",
-    EngagementStatus.NOT_APPLICABLE: "sans objet",
-    EngagementStatus.PENDING: "en cours",
-    EngagementStatus.AT_RISK: "à risque",
-}
+    MET = "met", "fait"
+    LATE = "late", "en retard"
+    MISSED = "missed", "manqué"
+    NOT_APPLICABLE = "not_applicable", "sans objet"
+    PENDING = "pending", "en cours"
+    AT_RISK = "at_risk", "à risque"
 
 
 class Verdict(Frozen):
