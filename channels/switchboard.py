@@ -24,10 +24,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
 from channels.errors import ChannelConfigError, DeliveryFailed
+from channels.setting_checks import optional, setting_check
 from channels.twilio_common import (
     TwilioSettings,
     callback_problems,
@@ -68,15 +69,8 @@ class SwitchboardSettings(BaseModel):
     state_dir: Path | None = None  # folder of standard.json (current announcement, old config)
     voice: str = Field(default="Polly.Lea", min_length=1)  # French voice for <Say fr-FR>
 
-    @field_validator("number")
-    @classmethod
-    def _number(cls, value: str | None) -> str | None:
-        return None if value is None else valid_e164(value, "standard.number")
-
-    @field_validator("forward_to")
-    @classmethod
-    def _forward(cls, value: str | None) -> str | None:
-        return None if value is None else valid_e164(value, "standard.forward_to")
+    _number = setting_check("number", optional(valid_e164), "standard.number")
+    _forward = setting_check("forward_to", optional(valid_e164), "standard.forward_to")
 
 
 class Announcement(BaseModel):
