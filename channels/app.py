@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import ssl
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource, is_loopback_host
-from channels.errors import ChannelConfigError, DeliveryFailed
+from channels.errors import ChannelConfigError, DeliveryFailed, is_tls_failure
+from channels.setting_checks import seconds_up_to, setting_check
 
 __all__ = [
     "ENV_SECRET",
@@ -85,12 +85,7 @@ class AppSettings(BaseModel):
             raise ValueError(problem)
         return value.rstrip("/")
 
-    @field_validator("timeout_s")
-    @classmethod
-    def _timeout(cls, value: float) -> float:
-        if not 0 < value <= 120:
-            raise ValueError("app.timeout_s : délai en secondes, entre 0 et 120")
-        return value
+    _timeout = setting_check("timeout_s", seconds_up_to(120), "app.timeout_s")
 
 
 @dataclass(frozen=True)
@@ -175,15 +170,6 @@ def _uncertain() -> DeliveryFailed:
     return DeliveryFailed(UNCERTAIN, retryable=False, ambiguous=True)
 
 
-def _is_tls_failure(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 class AppChannel:
     """Publishes alerts to the mobile application through the vendor's signed webhook."""
 
@@ -248,7 +234,7 @@ class AppChannel:
                 self.settings.url, content=raw, headers=headers, timeout=self._timeout
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            if _is_tls_failure(exc):
+            if is_tls_failure(exc):
                 raise DeliveryFailed(
                     f"{self._name()} : certificat du serveur de l'éditeur refusé : {CHANNEL_DOWN}",
                     retryable=False,

@@ -84,39 +84,92 @@ class ChannelSpec:
     # acknowledgements come back by the phone chain (call "tapez 1", SMS "répondez 1")
     phone_chain: bool = False
 
+    @classmethod
+    def phone(
+        cls,
+        name: ChannelName,
+        label: str,
+        *,
+        address: tuple[str, ...],
+        body: Body,
+        max_length: int | None,
+        measure: Measure,
+        default_rate: float,
+    ) -> ChannelSpec:
+        """A channel to a person's phone (the contact's `address` fields) through the Twilio
+        account, acknowledged by the phone chain."""
+        return cls(
+            name=name,
+            label=label,
+            public=False,
+            address_kind="phone",
+            address=address,
+            body=body,
+            rich=False,
+            max_length=max_length,
+            measure=measure,
+            default_rate=default_rate,
+            means=frozenset({"téléphone"}),
+            providers=frozenset({"simulated", "twilio"}),
+            sections=("twilio",),
+            phone_chain=True,
+        )
+
+    @classmethod
+    def account(
+        cls,
+        name: ChannelName,
+        label: str,
+        *,
+        body: Body,
+        measure: Measure,
+        default_rate: float,
+        rich: bool = False,
+        max_length: int | None = None,
+        means: frozenset[Means] = frozenset({"internet"}),
+        provider: str = "",
+        sections: tuple[str, ...] = (),
+        social: bool = False,
+    ) -> ChannelSpec:
+        """A public channel, on the prefecture's account: its [public] setting key, its real
+        provider (unless `provider`) and its config table (unless `sections`) are named after
+        the channel."""
+        return cls(
+            name=name,
+            label=label,
+            public=True,
+            address_kind="account",
+            address=(name.value,),
+            body=body,
+            rich=rich,
+            max_length=max_length,
+            measure=measure,
+            default_rate=default_rate,
+            means=means,
+            providers=frozenset({"simulated", provider or name.value}),
+            sections=sections or (name.value,),
+            social=social,
+        )
+
 
 _ROWS = (
-    ChannelSpec(
-        name=ChannelName.VOICE,
-        label="appel vocal",
-        public=False,
-        address_kind="phone",
+    ChannelSpec.phone(
+        ChannelName.VOICE,
+        "appel vocal",
         address=("mobile", "landline"),
         body="voice",
-        rich=False,
         max_length=None,
         measure="voice",
         default_rate=1.0,  # Twilio: 1 call/s per account until business verification
-        means=frozenset({"téléphone"}),
-        providers=frozenset({"simulated", "twilio"}),
-        sections=("twilio",),
-        phone_chain=True,
     ),
-    ChannelSpec(
-        name=ChannelName.SMS,
-        label="SMS",
-        public=False,
-        address_kind="phone",
+    ChannelSpec.phone(
+        ChannelName.SMS,
+        "SMS",
         address=("mobile",),
         body="short",
-        rich=False,
         max_length=1600,  # Twilio refuses a longer Message (error 21617)
         measure="segments",
         default_rate=10.0,  # alphanumeric sender: 10 segments/s
-        means=frozenset({"téléphone"}),
-        providers=frozenset({"simulated", "twilio"}),
-        sections=("twilio",),
-        phone_chain=True,
     ),
     ChannelSpec(
         name=ChannelName.EMAIL,
@@ -133,82 +186,48 @@ _ROWS = (
         providers=frozenset({"simulated", "smtp"}),
         sections=("smtp",),
     ),
-    ChannelSpec(
-        name=ChannelName.X,
-        label="X (Twitter)",
-        public=True,
-        address_kind="account",
-        address=("x",),
+    ChannelSpec.account(
+        ChannelName.X,
+        "X (Twitter)",
         body="short",
-        rich=False,
         max_length=280,  # weighted characters of one post (longer: published as a thread)
         measure="weighted",
         default_rate=0.1,  # 100 posts per 15 minutes
-        means=frozenset({"internet"}),
-        providers=frozenset({"simulated", "x"}),
-        sections=("x",),
         social=True,
     ),
-    ChannelSpec(
-        name=ChannelName.FACEBOOK,
-        label="Facebook",
-        public=True,
-        address_kind="account",
-        address=("facebook",),
+    ChannelSpec.account(
+        ChannelName.FACEBOOK,
+        "Facebook",
         body="long",
-        rich=False,
-        max_length=None,
         measure="subject",
         default_rate=1.0,
-        means=frozenset({"internet"}),
-        providers=frozenset({"simulated", "facebook"}),
-        sections=("facebook",),
         social=True,
     ),
-    ChannelSpec(
-        name=ChannelName.WEBSITE,
-        label="site internet des services de l'État",
-        public=True,
-        address_kind="account",
-        address=("website",),
+    ChannelSpec.account(
+        ChannelName.WEBSITE,
+        "site internet des services de l'État",
         body="long",
         rich=True,
-        max_length=None,
         measure="page",
         default_rate=5.0,
-        means=frozenset({"internet"}),
-        providers=frozenset({"simulated", "website"}),
-        sections=("website",),
     ),
-    ChannelSpec(
-        name=ChannelName.APP,
-        label="application mobile",
-        public=True,
-        address_kind="account",
-        address=("app",),
+    ChannelSpec.account(
+        ChannelName.APP,
+        "application mobile",
         body="short",
-        rich=False,
-        max_length=None,
         measure="characters",
         default_rate=5.0,
-        means=frozenset({"internet"}),
-        providers=frozenset({"simulated", "webhook"}),
-        sections=("app",),
+        provider="webhook",
     ),
-    ChannelSpec(
-        name=ChannelName.STANDARD,
-        label="message du standard téléphonique",
-        public=True,
-        address_kind="account",
-        address=("standard",),
+    # the switchboard's message (calls and SMS to the standard's staff count too)
+    ChannelSpec.account(
+        ChannelName.STANDARD,
+        "message du standard téléphonique",
         body="voice",
-        rich=False,
-        max_length=None,
         measure="voice",
         default_rate=1.0,
-        # the switchboard's message (calls and SMS to the standard's staff count too)
         means=frozenset({"téléphone"}),
-        providers=frozenset({"simulated", "twilio"}),
+        provider="twilio",
         sections=("twilio", "standard"),
     ),
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -30,7 +29,7 @@ from channels.email_settings import (
     check_email,
     tls_context,
 )
-from channels.errors import ChannelConfigError, DeliveryFailed
+from channels.errors import ChannelConfigError, DeliveryFailed, is_tls_failure
 
 __all__ = [
     "ENV_PASSWORD",
@@ -100,21 +99,12 @@ def _code_kind(code: int) -> str:
     return "temporaire" if 400 <= code < 500 else "définitif"
 
 
-def _is_tls_failure(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _failure(exc: Exception, stage: str, contact_id: str) -> DeliveryFailed:
     """Map an aiosmtplib error to a reason safe for the on-call agent (never an address)."""
     if stage == "data" and not isinstance(exc, aiosmtplib.SMTPResponseException):
         # no clear answer once the content left (timeout, cut TLS session): maybe delivered
         return DeliveryFailed(UNCERTAIN, retryable=False, ambiguous=True)
-    if _is_tls_failure(exc):
+    if is_tls_failure(exc):
         return DeliveryFailed(
             "connexion chiffrée au serveur de messagerie impossible (certificat refusé ou "
             f"TLS invalide) : {CHANNEL_DOWN}, prévenir l'administrateur",

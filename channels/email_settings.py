@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from channels.errors import ChannelConfigError
+from channels.setting_checks import seconds_up_to, setting_check
 
 __all__ = [
     "ADDRESS_RE",
@@ -22,6 +23,7 @@ __all__ = [
     "address_problem",
     "check_email",
     "tls_context",
+    "valid_address",
 ]
 
 ENV_USERNAME = "CRISIS_SMTP_USERNAME"
@@ -39,6 +41,15 @@ def address_problem(value: str, setting: str) -> str | None:
     if not ADDRESS_RE.match(value):
         return f"{setting} : adresse de courriel mal formée"
     return None
+
+
+def valid_address(value: str, setting: str) -> str:
+    """The e-mail address setting without its surrounding spaces; ValueError (French) naming
+    the setting if it is malformed."""
+    problem = address_problem(value.strip(), setting)
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
 
 
 class SmtpSettings(BaseModel):
@@ -90,23 +101,14 @@ class SmtpSettings(BaseModel):
             raise ValueError("smtp.port : doit être compris entre 1 et 65535")
         return value
 
-    @field_validator("from_address")
-    @classmethod
-    def _from_address(cls, value: str) -> str:
-        problem = address_problem(value.strip(), "smtp.from_address")
-        if problem:
-            raise ValueError(problem)
-        return value.strip()
+    _from_address = setting_check("from_address", valid_address, "smtp.from_address")
 
     @field_validator("reply_to")
     @classmethod
     def _reply_to(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        problem = address_problem(value.strip(), "smtp.reply_to")
-        if problem:
-            raise ValueError(problem)
-        return value.strip()
+        return valid_address(value, "smtp.reply_to")
 
     @field_validator("from_name")
     @classmethod
@@ -115,12 +117,7 @@ class SmtpSettings(BaseModel):
             raise ValueError("smtp.from_name : pas de retour à la ligne dans le nom d'expéditeur")
         return value.strip()
 
-    @field_validator("timeout_s")
-    @classmethod
-    def _timeout(cls, value: float) -> float:
-        if not 0 < value <= 300:
-            raise ValueError("smtp.timeout_s : délai en secondes, entre 0 et 300")
-        return value
+    _timeout = setting_check("timeout_s", seconds_up_to(300), "smtp.timeout_s")
 
     @property
     def sender_domain(self) -> str:

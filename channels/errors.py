@@ -1,8 +1,11 @@
-"""The two errors of a channel: it cannot be built, or a send did not go through."""
+"""The two errors of a channel: it cannot be built, or a send did not go through; and
+whether a failure was TLS."""
 
 from __future__ import annotations
 
-__all__ = ["ChannelConfigError", "DeliveryFailed"]
+import ssl
+
+__all__ = ["ChannelConfigError", "DeliveryFailed", "is_tls_failure"]
 
 
 class DeliveryFailed(Exception):
@@ -32,3 +35,13 @@ class DeliveryFailed(Exception):
 class ChannelConfigError(Exception):
     """A channel cannot be built: missing credential, bad number, bad URL. The message is
     French, names the setting or environment variable, and never contains a secret."""
+
+
+def is_tls_failure(exc: BaseException) -> bool:
+    """Whether `exc`, or an exception it was raised from or during, is a TLS failure."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -28,6 +28,7 @@ from channels.publication import (
     valid_base_url,
     valid_timezone,
 )
+from channels.setting_checks import setting_check
 
 __all__ = [
     "PAGE_TOKEN_VARIABLE",
@@ -75,10 +76,7 @@ class FacebookSettings(BaseModel):
             )
         return value
 
-    @field_validator("graph_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        return valid_base_url(value, "[facebook] graph_base_url")
+    _base_url = setting_check("graph_base_url", valid_base_url, "[facebook] graph_base_url")
 
     @field_validator("graph_version")
     @classmethod
@@ -89,10 +87,7 @@ class FacebookSettings(BaseModel):
             )
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        return valid_timezone(value, "[facebook] timezone")
+    _timezone = setting_check("timezone", valid_timezone, "[facebook] timezone")
 
 
 @dataclass(frozen=True)

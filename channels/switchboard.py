@@ -18,16 +18,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
 from channels.errors import ChannelConfigError, DeliveryFailed
+from channels.files import read_or_none, write_atomic
+from channels.setting_checks import optional, setting_check
 from channels.twilio_common import (
     TwilioSettings,
     callback_problems,
@@ -68,15 +68,8 @@ class SwitchboardSettings(BaseModel):
     state_dir: Path | None = None  # folder of standard.json (current announcement, old config)
     voice: str = Field(default="Polly.Lea", min_length=1)  # French voice for <Say fr-FR>
 
-    @field_validator("number")
-    @classmethod
-    def _number(cls, value: str | None) -> str | None:
-        return None if value is None else valid_e164(value, "standard.number")
-
-    @field_validator("forward_to")
-    @classmethod
-    def _forward(cls, value: str | None) -> str | None:
-        return None if value is None else valid_e164(value, "standard.forward_to")
+    _number = setting_check("number", optional(valid_e164), "standard.number")
+    _forward = setting_check("forward_to", optional(valid_e164), "standard.forward_to")
 
 
 class Announcement(BaseModel):
@@ -110,27 +103,6 @@ class SwitchboardState(BaseModel):
 def standard_url(public_base_url: str) -> str:
     """The switchboard number's voice URL: {base}/webhooks/twilio/standard."""
     return f"{public_base_url.rstrip('/')}{STANDARD_PATH}"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` in one step: readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
 
 
 def _provider_id(sid: str, key: str) -> str:
@@ -200,7 +172,7 @@ class SwitchboardChannel:
         )
 
     def _load_sync(self) -> SwitchboardState:
-        text = _read(self.path)
+        text = read_or_none(self.path)
         if text is None:
             return SwitchboardState()
         return SwitchboardState.model_validate_json(text)
@@ -220,7 +192,7 @@ class SwitchboardChannel:
 
         def write() -> None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.path, data)
+            write_atomic(self.path, data)
 
         try:
             await asyncio.to_thread(write)

@@ -32,7 +32,7 @@ from channels.cap import (
 )
 from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.website_cms import BY_HAND, HMAC_SECRET_ENV, CmsWebhook
-from channels.website_files import StateFile, write_atomic, writing_in
+from channels.website_files import StateFile, write_public, writing_in
 from channels.website_pages import (
     END_OF_ALERT,
     CrisisRecord,
@@ -338,7 +338,7 @@ class WebsiteChannel:
             (out / "cap").mkdir(exist_ok=True)
             for item in new_items:
                 path = out / "cap" / cap_file_name(item.identifier)
-                write_atomic(path, item.cap.encode("utf-8"))
+                write_public(path, item.cap.encode("utf-8"))
             pages = {
                 "alerte.html": render_alert_page(state, self._pages, now),
                 "bandeau.html": render_banner(state, self._pages),
@@ -346,7 +346,7 @@ class WebsiteChannel:
                 "cap.xml": render_cap_feed(state, self._pages),
             }
             for name, text in pages.items():
-                write_atomic(out / name, text.encode("utf-8"))
+                write_public(out / name, text.encode("utf-8"))
 
     # -- the CMS webhook ---------------------------------------------------------------------
 

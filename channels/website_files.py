@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,10 +11,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from channels.errors import DeliveryFailed
+from channels.files import read_or_none, write_atomic
 from channels.website_cms import BY_HAND
 from channels.website_pages import WebsiteState
 
-__all__ = ["StateFile", "fs_failure", "write_atomic", "writing_in"]
+__all__ = ["StateFile", "fs_failure", "write_public", "writing_in"]
 
 _CAUSES = {
     errno.EACCES: "droits insuffisants",
@@ -48,26 +47,9 @@ def writing_in(directory: Path) -> Iterator[None]:
         raise fs_failure(directory, exc) from exc
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` in one step: readers see the old file or the new one, never half of it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # the web server must read it (mkstemp creates 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_or_none(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+def write_public(path: Path, data: bytes) -> None:
+    """Replace `path` in one step (write_atomic), readable by the web server."""
+    write_atomic(path, data, mode=0o644)
 
 
 class StateFile:
@@ -85,7 +67,7 @@ class StateFile:
         if self.path is None:
             return self._memory.model_copy(deep=True)
         try:
-            text = await asyncio.to_thread(_read_or_none, self.path)
+            text = await asyncio.to_thread(read_or_none, self.path)
         except OSError as exc:
             raise fs_failure(self.path.parent, exc, ambiguous=ambiguous) from exc
         if text is None:
@@ -106,4 +88,4 @@ class StateFile:
             return
         data = state.model_dump_json(indent=1).encode("utf-8")
         with writing_in(self.path.parent):
-            await asyncio.to_thread(write_atomic, self.path, data)
+            await asyncio.to_thread(write_public, self.path, data)

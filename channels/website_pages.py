@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -320,34 +321,47 @@ def _serialize(feed: ET.Element) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n"
 
 
-def render_atom_feed(state: WebsiteState, ctx: PageContext) -> str:
-    """atom.xml: the published messages (and ends of alert), newest first."""
+def _render_feed(
+    state: WebsiteState,
+    ctx: PageContext,
+    url: str,
+    title: str,
+    fill: Callable[[ET.Element, PublishedItem], None],
+) -> str:
+    """An Atom feed of the newest published items: each entry's id and title, then `fill`."""
     items = state.all_items()[: ctx.feed_entries]
-    feed = _atom_feed(ctx.atom_url, f"Alertes – {ctx.prefecture_name}", ctx, items)
+    feed = _atom_feed(url, title, ctx, items)
     for item in items:
         entry = _atom_sub(feed, "entry")
         _atom_sub(entry, "id", item.identifier)
         _atom_sub(entry, "title", _entry_title(item))
+        fill(entry, item)
+    return _serialize(feed)
+
+
+def render_atom_feed(state: WebsiteState, ctx: PageContext) -> str:
+    """atom.xml: the published messages (and ends of alert), newest first."""
+
+    def fill(entry: ET.Element, item: PublishedItem) -> None:
         _atom_sub(entry, "published", item.sent)
         _atom_sub(entry, "updated", item.sent)
         page = ctx.public_url if item.msg_type == "Cancel" else f"{ctx.public_url}#{item.anchor}"
         _atom_sub(entry, "link", rel="alternate", type="text/html", href=page)
         _atom_sub(entry, "category", term=item.msg_type)
         _atom_sub(entry, "content", item.body, type="text")
-    return _serialize(feed)
+
+    return _render_feed(state, ctx, ctx.atom_url, f"Alertes – {ctx.prefecture_name}", fill)
 
 
 def render_cap_feed(state: WebsiteState, ctx: PageContext) -> str:
     """cap.xml: an Atom index of the CAP alerts, each entry linking to cap/<identifier>.xml."""
-    items = state.all_items()[: ctx.feed_entries]
-    feed = _atom_feed(ctx.cap_feed_url, f"Alertes CAP – {ctx.prefecture_name}", ctx, items)
-    for item in items:
-        entry = _atom_sub(feed, "entry")
-        _atom_sub(entry, "id", item.identifier)
-        _atom_sub(entry, "title", _entry_title(item))
+
+    def fill(entry: ET.Element, item: PublishedItem) -> None:
         _atom_sub(entry, "updated", item.sent)
         href = ctx.cap_url(item.identifier)
         _atom_sub(entry, "link", rel="alternate", type="application/cap+xml", href=href)
         _atom_sub(entry, "category", term=item.msg_type)
         _atom_sub(entry, "summary", item.subject or item.body[:200], type="text")
-    return _serialize(feed)
+
+    title = f"Alertes CAP – {ctx.prefecture_name}"
+    return _render_feed(state, ctx, ctx.cap_feed_url, title, fill)

@@ -22,6 +22,7 @@ from channels.base import is_loopback_host
 from channels.cap import Certainty, Severity, Urgency
 from channels.errors import ChannelConfigError
 from channels.publication import valid_timezone
+from channels.setting_checks import setting_check
 from channels.website_cms import HMAC_SECRET_ENV
 from channels.website_pages import WebsiteState
 
@@ -74,10 +75,7 @@ class WebsiteSettings(BaseModel):
             )
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return valid_timezone(value, "[website] timezone")
+    _zone = setting_check("timezone", valid_timezone, "[website] timezone")
 
     @model_validator(mode="after")
     def _somewhere(self) -> WebsiteSettings:

@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 
 import requests
 import tweepy
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from channels.errors import ChannelConfigError
 from channels.publication import https_problem, valid_base_url, valid_timezone
+from channels.setting_checks import setting_check
 
 __all__ = [
     "ENV_VARIABLES",
@@ -44,15 +45,8 @@ class XSettings(BaseModel):
     timezone: str = "Europe/Paris"  # the update stamp "(màj 02:45)" is local time
     lookup_count: int = Field(default=100, ge=5, le=100)  # recent posts read by a look-up
 
-    @field_validator("api_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        return valid_base_url(value, "[x] api_base_url")
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        return valid_timezone(value, "[x] timezone")
+    _base_url = setting_check("api_base_url", valid_base_url, "[x] api_base_url")
+    _timezone = setting_check("timezone", valid_timezone, "[x] timezone")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from crisis.store.repository import CrisisNotFound
 from playbooks.kinds import kind_row
 
 M = TypeVar("M", bound=BaseModel)
+C = TypeVar("C")  # a provider's credentials
 
 
 def section(model: type[M], data: dict[str, object] | None, name: str, user: str) -> M:
@@ -80,6 +81,28 @@ class Provider(Generic[M]):
     model: type[M]
     build: Callable[[M, Parts], Channel]
     check: Callable[[M, Mapping[str, str], Sequence[ChannelName]], list[str]]
+
+    @classmethod
+    def plain(
+        cls,
+        name: str,
+        model: type[M],
+        channel: Callable[[M, C, Clock], Channel],
+        credentials: Callable[[Mapping[str, str]], C],
+        check: Callable[[M, Mapping[str, str]], list[str]],
+        *,
+        section: str | None = None,
+    ) -> Provider[M]:
+        """A provider whose channel is `channel(settings, credentials read from the environment,
+        clock)` and whose check ignores which channels use it; its section is [`name`] unless
+        `section` says otherwise."""
+        return cls(
+            name,
+            section or name,
+            model,
+            lambda settings, parts: channel(settings, credentials(parts.env), parts.clock),
+            lambda settings, env, _used: check(settings, env),
+        )
 
     def channel(self, parts: Parts) -> Channel:
         """The channel `parts.name` on this provider (ChannelConfigError when it cannot be)."""
@@ -140,26 +163,14 @@ PROVIDERS: dict[str, Provider[Any]] = {
     row.name: row
     for row in (
         Provider("twilio", "twilio", TwilioSettings, _twilio, _check_twilio),
-        Provider(
-            "smtp",
-            "smtp",
-            SmtpSettings,
-            lambda smtp, p: EmailChannel(smtp, SmtpCredentials.from_env(p.env), p.clock),
-            lambda smtp, env, _used: check_email(smtp, env),
-        ),
-        Provider(
-            "x",
-            "x",
-            XSettings,
-            lambda x, p: XChannel(x, XCredentials.from_env(p.env), p.clock),
-            lambda x, env, _used: check_x(x, env),
-        ),
-        Provider(
-            "facebook",
+        Provider.plain("smtp", SmtpSettings, EmailChannel, SmtpCredentials.from_env, check_email),
+        Provider.plain("x", XSettings, XChannel, XCredentials.from_env, check_x),
+        Provider.plain(
             "facebook",
             FacebookSettings,
-            lambda fb, p: FacebookChannel(fb, FacebookCredentials.from_env(p.env), p.clock),
-            lambda fb, env, _used: check_facebook(fb, env),
+            FacebookChannel,
+            FacebookCredentials.from_env,
+            check_facebook,
         ),
         Provider(
             "website",
@@ -168,12 +179,8 @@ PROVIDERS: dict[str, Provider[Any]] = {
             _website,
             lambda site, env, _used: check_website(site, env),
         ),
-        Provider(
-            "webhook",
-            "app",
-            AppSettings,
-            lambda app, p: AppChannel(app, AppCredentials.from_env(p.env), p.clock),
-            lambda app, env, _used: check_app(app, env),
+        Provider.plain(
+            "webhook", AppSettings, AppChannel, AppCredentials.from_env, check_app, section="app"
         ),
     )
 }
