@@ -1,24 +1,24 @@
-"""What the Twilio voice and SMS channels share: settings, credentials, the SDK client (with a
-timeout and an overridable API host), webhook URLs and the configuration check (errors are
-mapped in channels.twilio_errors)."""
+"""What the Twilio voice and SMS channels share: settings, credentials, the SDK's async client
+(with a timeout, a pool sized for the channel and an overridable API host), webhook URLs and the
+configuration check (errors are mapped in channels.twilio_errors)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from channels.base import is_loopback_host
 from channels.errors import ChannelConfigError
+from channels.twilio_http import DEFAULT_CONNECTIONS, LoopSession
 from contacts.phone import E164, InvalidPhoneNumber, is_e164, to_e164
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "TwilioCredentials",
     "TwilioSettings",
     "check_twilio",
-    "in_thread",
     "is_loopback_url",
     "make_client",
     "webhook_url",
@@ -54,8 +53,9 @@ ALPHA_SENDER = re.compile(r"^[A-Za-z0-9 +\-_&]{1,11}$")
 # at INFO. Its HTTP client gets this logger, outside the logging tree and quiet below WARNING.
 _SDK_LOGGER = logging.Logger("channels.twilio.sdk", level=logging.WARNING)
 
-ClientFactory = Callable[[], Any]  # returns a twilio.rest.Client (or a test double)
-T = TypeVar("T")
+# returns a twilio.rest.Client with an async http_client (or a test double with the same
+# *_async methods and an http_client that closes)
+ClientFactory = Callable[[], Any]
 
 
 def is_loopback_url(url: str) -> bool:
@@ -231,10 +231,20 @@ class TwilioCredentials:
         return self.account_sid, self.auth_token
 
 
-def make_client(settings: TwilioSettings, credentials: TwilioCredentials) -> Any:
-    """A twilio.rest.Client with an explicit timeout, talking to `settings.api_base_url`."""
+def make_client(
+    settings: TwilioSettings,
+    credentials: TwilioCredentials,
+    *,
+    connections: int = DEFAULT_CONNECTIONS,
+) -> Any:
+    """A twilio.rest.Client for the SDK's *_async methods, talking to `settings.api_base_url`:
+    its AsyncTwilioHttpClient sends through a LoopSession (timeout_s on every request, at least
+    `connections` connections, no retries); `await client.http_client.close()` closes it."""
     user, password = credentials.basic_auth()
-    http = TwilioHttpClient(timeout=settings.timeout_s, logger=_SDK_LOGGER)
+    http = AsyncTwilioHttpClient(
+        pool_connections=False, timeout=settings.timeout_s, logger=_SDK_LOGGER
+    )
+    http.session = LoopSession(settings.timeout_s, connections)
     client = Client(
         username=user,
         password=password,
@@ -252,11 +262,6 @@ def make_client(settings: TwilioSettings, credentials: TwilioCredentials) -> Any
 def webhook_url(base: str, kind: str, key: str) -> str:
     """{base}/webhooks/twilio/{kind}?k=KEY, the key URL-encoded."""
     return f"{base}/webhooks/twilio/{kind}?k={quote(key, safe='')}"
-
-
-async def in_thread(call: Callable[[], T]) -> T:
-    """Run a blocking SDK call in a worker thread: the event loop never waits on Twilio."""
-    return await asyncio.to_thread(call)
 
 
 class IssuedSids:
