@@ -35,9 +35,9 @@ class LoopSession:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
-    def opened(self) -> bool:
-        """Whether a session is open (closed ones are not counted)."""
-        return self._session is not None and not self._session.closed
+    def opened(self) -> ClientSession | None:
+        """The open aiohttp session, if any (a closed one is not)."""
+        return self._session if self._session is not None and not self._session.closed else None
 
     def _current(self) -> ClientSession:
         loop = asyncio.get_running_loop()
