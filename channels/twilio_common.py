@@ -9,10 +9,17 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
@@ -93,15 +100,31 @@ def valid_e164(
     return value
 
 
+def checked(check: Callable[[str, str], str], setting: str) -> AfterValidator:
+    """A setting's check as its field's annotation, `Annotated[str, checked(check, "x.key")]`:
+    `check(value, "x.key")` returns the value or raises ValueError in French naming the key
+    (under `| None`, None is not checked)."""
+    return AfterValidator(lambda value: check(value, setting))
+
+
+def _caller_id(value: str, setting: str) -> str:
+    expected = f"numéro au format international E.164 attendu ({value!r})"
+    return valid_e164(value, setting, expected=expected)
+
+
 class TwilioSettings(BaseModel):
     """The [twilio] section: non-secret settings shared by the voice and SMS channels."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    api_base_url: str = "https://api.twilio.com"  # tests point it at Prism or a fake
+    # tests point it at Prism or a fake
+    api_base_url: Annotated[str, checked(_base_url, "twilio.api_base_url")] = (
+        "https://api.twilio.com"
+    )
     # The orchestrator's public address: Twilio calls back {public_base_url}/webhooks/twilio/...
-    public_base_url: str | None = None
-    voice_from: str | None = None  # E.164 number owned by the prefecture (caller id)
+    public_base_url: Annotated[str, checked(_base_url, "twilio.public_base_url")] | None = None
+    # E.164 number owned by the prefecture (caller id)
+    voice_from: Annotated[str, checked(_caller_id, "twilio.voice_from")] | None = None
     sms_sender: str | None = None  # alphanumeric sender id, e.g. "PREF42" (no replies possible)
     messaging_service_sid: str | None = None  # MG..., for a sender pool that can receive replies
     timeout_s: float = Field(default=10.0, gt=0, le=120)  # every HTTP request to Twilio
@@ -112,27 +135,6 @@ class TwilioSettings(BaseModel):
     # matched on its text, so its window can be long.
     voice_lookup_window_s: int = Field(default=900, ge=60, le=86_400)
     sms_lookup_window_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _api_url(cls, value: str) -> str:
-        return _base_url(value, "twilio.api_base_url")
-
-    @field_validator("public_base_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        return None if value is None else _base_url(value, "twilio.public_base_url")
-
-    @field_validator("voice_from")
-    @classmethod
-    def _voice_number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return valid_e164(
-            value,
-            "twilio.voice_from",
-            expected=f"numéro au format international E.164 attendu ({value!r})",
-        )
 
     @field_validator("sms_sender")
     @classmethod

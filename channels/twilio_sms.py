@@ -6,13 +6,12 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.base import ChannelName, OutgoingMessage, Receipt
 from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.sms_text import fold_to_gsm
 from channels.twilio_channel import TwilioChannel
-from channels.twilio_common import ClientFactory, TwilioCredentials, TwilioSettings, webhook_url
+from channels.twilio_common import TwilioSettings, webhook_url
 from channels.twilio_errors import check_recipient, stale_message
-from channels.twilio_http import DEFAULT_CONNECTIONS
 from contacts.phone import is_e164
 
 __all__ = ["ACK_PROMPT", "TwilioSmsChannel"]
@@ -37,22 +36,12 @@ class TwilioSmsChannel(TwilioChannel):
     max_body = MAX_BODY
     manual = MANUAL
 
-    def __init__(
-        self,
-        settings: TwilioSettings,
-        credentials: TwilioCredentials,
-        clock: TimeSource,
-        *,
-        client_factory: ClientFactory | None = None,
-        connections: int = DEFAULT_CONNECTIONS,
-    ) -> None:
+    def require(self, settings: TwilioSettings) -> None:
+        """A sender: an alphanumeric id or a Messaging Service."""
         if not settings.sms_sender and not settings.messaging_service_sid:
             raise ChannelConfigError(
                 "twilio : sms_sender ou messaging_service_sid requis pour envoyer des SMS"
             )
-        super().__init__(
-            settings, credentials, clock, client_factory=client_factory, connections=connections
-        )
 
     @property
     def replies_possible(self) -> bool:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.base import ChannelName, OutgoingMessage, Receipt
 from channels.errors import ChannelConfigError
 from channels.twilio_channel import TwilioChannel
-from channels.twilio_common import ClientFactory, TwilioCredentials, TwilioSettings, webhook_url
+from channels.twilio_common import TwilioSettings, webhook_url
 from channels.twilio_errors import check_recipient, stale_message
-from channels.twilio_http import DEFAULT_CONNECTIONS
 from contacts.phone import is_e164
 
 __all__ = ["TwilioVoiceChannel"]
@@ -29,22 +28,12 @@ class TwilioVoiceChannel(TwilioChannel):
     name = ChannelName.VOICE
     manual = MANUAL
 
-    def __init__(
-        self,
-        settings: TwilioSettings,
-        credentials: TwilioCredentials,
-        clock: TimeSource,
-        *,
-        client_factory: ClientFactory | None = None,
-        connections: int = DEFAULT_CONNECTIONS,
-    ) -> None:
+    def require(self, settings: TwilioSettings) -> None:
+        """The caller id: the prefecture's number."""
         if not settings.voice_from:
             raise ChannelConfigError(
                 "twilio.voice_from manquant : numéro de la préfecture présenté lors des appels"
             )
-        super().__init__(
-            settings, credentials, clock, client_factory=client_factory, connections=connections
-        )
         self.voice_from: str = settings.voice_from
 
     def call_params(self, message: OutgoingMessage) -> dict[str, Any]:
