@@ -9,10 +9,14 @@ from typing import Any
 
 from aiohttp import ClientResponse, ClientSession, ClientTimeout, TCPConnector
 
-__all__ = ["DEFAULT_CONNECTIONS", "LoopSession"]
+__all__ = ["DEFAULT_CONNECTIONS", "KEEPALIVE_S", "LoopSession"]
 
 # aiohttp's own default pool size; a channel allowed more requests at once gets more
 DEFAULT_CONNECTIONS = 100
+# An idle connection is closed after this, below the 5 s after which common servers (Node's
+# default, Prism) close theirs: a request written on a connection the server is closing fails
+# as "connexion coupée", an ambiguous send that must then be looked up.
+KEEPALIVE_S = 4.0
 
 
 class LoopSession:
@@ -43,7 +47,8 @@ class LoopSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
             # a session left in a finished loop cannot be closed from this one: it is dropped
-            self._session = ClientSession(connector=TCPConnector(limit=self.connections))
+            connector = TCPConnector(limit=self.connections, keepalive_timeout=KEEPALIVE_S)
+            self._session = ClientSession(connector=connector)
             self._loop = loop
         return self._session
 
