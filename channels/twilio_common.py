@@ -70,12 +70,19 @@ def is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname)
 
 
-def _base_url(value: str, setting: str) -> str:
+def http_url(value: str, setting: str) -> str:
+    """A URL setting, stripped: http(s) with a host, https unless on this machine;
+    ValueError (French) naming the setting otherwise."""
     parts = urlsplit(value.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"{setting} : adresse http(s) complète attendue (ex. https://...)")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"{setting} : https obligatoire (http seulement pour 127.0.0.1)")
+    return value.strip()
+
+
+def _base_url(value: str, setting: str) -> str:
+    parts = urlsplit(http_url(value, setting))
     if parts.query or parts.fragment:
         raise ValueError(f"{setting} : ni paramètres (?) ni ancre (#) dans l'adresse de base")
     return value.strip().rstrip("/")

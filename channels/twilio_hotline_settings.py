@@ -10,13 +10,11 @@ from datetime import datetime, time
 from enum import StrEnum
 from functools import partial
 from typing import Annotated
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from channels.base import is_loopback_host
-from channels.twilio_common import checked, valid_e164
+from channels.twilio_common import checked, http_url, valid_e164
 
 __all__ = [
     "CallRoute",
@@ -31,15 +29,6 @@ _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CIP_NUMBER = partial(
     valid_e164, expected="numéro unique au format international E.164 attendu (+33...)"
 )
-
-
-def _url(value: str, setting: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"{setting} : adresse http(s) complète attendue (ex. https://...)")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"{setting} : https obligatoire (http seulement pour 127.0.0.1)")
-    return value.strip()
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -106,7 +95,7 @@ class HotlineSettings(BaseModel):
     @field_validator("hold_music_url")
     @classmethod
     def _music(cls, value: str | None) -> str | None:
-        return None if value is None else _url(value, "cip.hold_music_url")
+        return None if value is None else http_url(value, "cip.hold_music_url")
 
     def is_open(self, now: datetime) -> bool:
         """Whether the CIP answers at `now`."""
