@@ -1,24 +1,31 @@
-"""What the Twilio voice and SMS channels share: settings, credentials, the SDK client (with a
-timeout and an overridable API host), webhook URLs and the configuration check (errors are
-mapped in channels.twilio_errors)."""
+"""What the Twilio voice and SMS channels share: settings, credentials, the SDK's async client
+(with a timeout, a pool sized for the channel and an overridable API host), webhook URLs and the
+configuration check (errors are mapped in channels.twilio_errors)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from twilio.http.http_client import TwilioHttpClient
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from channels.base import is_loopback_host
 from channels.errors import ChannelConfigError
+from channels.twilio_http import DEFAULT_CONNECTIONS, LoopSession
 from contacts.phone import E164, InvalidPhoneNumber, is_e164, to_e164
 
 __all__ = [
@@ -33,7 +40,6 @@ __all__ = [
     "TwilioCredentials",
     "TwilioSettings",
     "check_twilio",
-    "in_thread",
     "is_loopback_url",
     "make_client",
     "webhook_url",
@@ -54,8 +60,9 @@ ALPHA_SENDER = re.compile(r"^[A-Za-z0-9 +\-_&]{1,11}$")
 # at INFO. Its HTTP client gets this logger, outside the logging tree and quiet below WARNING.
 _SDK_LOGGER = logging.Logger("channels.twilio.sdk", level=logging.WARNING)
 
-ClientFactory = Callable[[], Any]  # returns a twilio.rest.Client (or a test double)
-T = TypeVar("T")
+# returns a twilio.rest.Client with an async http_client (or a test double with the same
+# *_async methods and an http_client that closes)
+ClientFactory = Callable[[], Any]
 
 
 def is_loopback_url(url: str) -> bool:
@@ -63,12 +70,19 @@ def is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname)
 
 
-def _base_url(value: str, setting: str) -> str:
+def http_url(value: str, setting: str) -> str:
+    """A URL setting, stripped: http(s) with a host, https unless on this machine;
+    ValueError (French) naming the setting otherwise."""
     parts = urlsplit(value.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"{setting} : adresse http(s) complète attendue (ex. https://...)")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"{setting} : https obligatoire (http seulement pour 127.0.0.1)")
+    return value.strip()
+
+
+def _base_url(value: str, setting: str) -> str:
+    parts = urlsplit(http_url(value, setting))
     if parts.query or parts.fragment:
         raise ValueError(f"{setting} : ni paramètres (?) ni ancre (#) dans l'adresse de base")
     return value.strip().rstrip("/")
@@ -93,15 +107,31 @@ def valid_e164(
     return value
 
 
+def checked(check: Callable[[str, str], str], setting: str) -> AfterValidator:
+    """A setting's check as its field's annotation, `Annotated[str, checked(check, "x.key")]`:
+    `check(value, "x.key")` returns the value or raises ValueError in French naming the key
+    (under `| None`, None is not checked)."""
+    return AfterValidator(lambda value: check(value, setting))
+
+
+def _caller_id(value: str, setting: str) -> str:
+    expected = f"numéro au format international E.164 attendu ({value!r})"
+    return valid_e164(value, setting, expected=expected)
+
+
 class TwilioSettings(BaseModel):
     """The [twilio] section: non-secret settings shared by the voice and SMS channels."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    api_base_url: str = "https://api.twilio.com"  # tests point it at Prism or a fake
+    # tests point it at Prism or a fake
+    api_base_url: Annotated[str, checked(_base_url, "twilio.api_base_url")] = (
+        "https://api.twilio.com"
+    )
     # The orchestrator's public address: Twilio calls back {public_base_url}/webhooks/twilio/...
-    public_base_url: str | None = None
-    voice_from: str | None = None  # E.164 number owned by the prefecture (caller id)
+    public_base_url: Annotated[str, checked(_base_url, "twilio.public_base_url")] | None = None
+    # E.164 number owned by the prefecture (caller id)
+    voice_from: Annotated[str, checked(_caller_id, "twilio.voice_from")] | None = None
     sms_sender: str | None = None  # alphanumeric sender id, e.g. "PREF42" (no replies possible)
     messaging_service_sid: str | None = None  # MG..., for a sender pool that can receive replies
     timeout_s: float = Field(default=10.0, gt=0, le=120)  # every HTTP request to Twilio
@@ -112,27 +142,6 @@ class TwilioSettings(BaseModel):
     # matched on its text, so its window can be long.
     voice_lookup_window_s: int = Field(default=900, ge=60, le=86_400)
     sms_lookup_window_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _api_url(cls, value: str) -> str:
-        return _base_url(value, "twilio.api_base_url")
-
-    @field_validator("public_base_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        return None if value is None else _base_url(value, "twilio.public_base_url")
-
-    @field_validator("voice_from")
-    @classmethod
-    def _voice_number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return valid_e164(
-            value,
-            "twilio.voice_from",
-            expected=f"numéro au format international E.164 attendu ({value!r})",
-        )
 
     @field_validator("sms_sender")
     @classmethod
@@ -231,10 +240,20 @@ class TwilioCredentials:
         return self.account_sid, self.auth_token
 
 
-def make_client(settings: TwilioSettings, credentials: TwilioCredentials) -> Any:
-    """A twilio.rest.Client with an explicit timeout, talking to `settings.api_base_url`."""
+def make_client(
+    settings: TwilioSettings,
+    credentials: TwilioCredentials,
+    *,
+    connections: int = DEFAULT_CONNECTIONS,
+) -> Any:
+    """A twilio.rest.Client for the SDK's *_async methods, talking to `settings.api_base_url`:
+    its AsyncTwilioHttpClient sends through a LoopSession (timeout_s on every request, at least
+    `connections` connections, no retries); `await client.http_client.close()` closes it."""
     user, password = credentials.basic_auth()
-    http = TwilioHttpClient(timeout=settings.timeout_s, logger=_SDK_LOGGER)
+    http = AsyncTwilioHttpClient(
+        pool_connections=False, timeout=settings.timeout_s, logger=_SDK_LOGGER
+    )
+    http.session = LoopSession(settings.timeout_s, connections)
     client = Client(
         username=user,
         password=password,
@@ -252,11 +271,6 @@ def make_client(settings: TwilioSettings, credentials: TwilioCredentials) -> Any
 def webhook_url(base: str, kind: str, key: str) -> str:
     """{base}/webhooks/twilio/{kind}?k=KEY, the key URL-encoded."""
     return f"{base}/webhooks/twilio/{kind}?k={quote(key, safe='')}"
-
-
-async def in_thread(call: Callable[[], T]) -> T:
-    """Run a blocking SDK call in a worker thread: the event loop never waits on Twilio."""
-    return await asyncio.to_thread(call)
 
 
 class IssuedSids:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import requests
+import aiohttp
 from twilio.base.exceptions import (
     TwilioException,
     TwilioRestException,
     TwilioServiceException,
 )
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from channels.base import DeliveryFailed
 from contacts.phone import is_e164
@@ -88,35 +87,31 @@ def _rest_cause(status: int, code: int | None) -> _Cause:
     return _Cause(f"requête refusée par Twilio ({label})", admin=True)
 
 
-def _connection_refused(exc: requests.ConnectionError) -> bool:
-    """Whether the connection was never made (refused, unknown host): nothing was sent."""
-    for arg in exc.args:
-        if isinstance(arg, MaxRetryError) and isinstance(arg.reason, NewConnectionError):
-            return True
-        if isinstance(arg, NewConnectionError):
-            return True
-    return False
+def _transport_cause(exc: Exception) -> _Cause:
+    """aiohttp's failures (the SDK's async client): never connected means nothing was sent;
+    any failure once the request may have left is ambiguous."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return _Cause("Twilio injoignable (délai de connexion dépassé)", retryable=True)
+    if isinstance(exc, TimeoutError):  # read timeout (SocketTimeoutError): the request had left
+        return _Cause("pas de réponse de Twilio dans le délai", ambiguous=True)
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return _Cause("connexion sécurisée à Twilio impossible (TLS)", retryable=True)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, unknown host: never connected
+        return _Cause("Twilio injoignable (connexion refusée ou nom inconnu)", retryable=True)
+    if isinstance(exc, aiohttp.ClientError):  # disconnected, reset, truncated answer...
+        return _Cause("connexion à Twilio coupée pendant l'envoi", ambiguous=True)
+    # any other failure once the request may have left (unreadable answer...)
+    return _Cause("réponse de Twilio illisible", ambiguous=True)
 
 
 def _cause(exc: Exception) -> _Cause:
     if isinstance(exc, TwilioRestException | TwilioServiceException):
         code = exc.code if isinstance(exc.code, int) else None
         return _rest_cause(int(exc.status), code)
-    if isinstance(exc, requests.ConnectTimeout):
-        return _Cause("Twilio injoignable (délai de connexion dépassé)", retryable=True)
-    if isinstance(exc, requests.Timeout):  # read timeout: the request had left
-        return _Cause("pas de réponse de Twilio dans le délai", ambiguous=True)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return _Cause("connexion sécurisée à Twilio impossible (TLS)", retryable=True)
-    if isinstance(exc, requests.ConnectionError):
-        if _connection_refused(exc):
-            return _Cause("Twilio injoignable (connexion refusée ou nom inconnu)", retryable=True)
-        return _Cause("connexion à Twilio coupée pendant l'envoi", ambiguous=True)
-    # any other failure once the request may have left (unreadable answer...)
-    return _Cause("réponse de Twilio illisible", ambiguous=True)
+    return _transport_cause(exc)
 
 
-MAPPED_ERRORS: tuple[type[Exception], ...] = (TwilioException, requests.RequestException)
+MAPPED_ERRORS: tuple[type[Exception], ...] = (TwilioException, aiohttp.ClientError, TimeoutError)
 
 
 def delivery_failure(exc: Exception, *, manual: str) -> DeliveryFailed:

@@ -8,13 +8,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
-from urllib.parse import urlsplit
+from functools import partial
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from channels.base import is_loopback_host
-from channels.twilio_common import valid_e164
+from channels.twilio_common import checked, http_url, valid_e164
 
 __all__ = [
     "CallRoute",
@@ -26,15 +26,9 @@ __all__ = [
 ]
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def _url(value: str, setting: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"{setting} : adresse http(s) complète attendue (ex. https://...)")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"{setting} : https obligatoire (http seulement pour 127.0.0.1)")
-    return value.strip()
+_CIP_NUMBER = partial(
+    valid_e164, expected="numéro unique au format international E.164 attendu (+33...)"
+)
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -82,24 +76,14 @@ class HotlineSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    number: str | None = None  # E.164 Twilio number owned by the prefecture (numéro unique)
+    # E.164 Twilio number owned by the prefecture (numéro unique)
+    number: Annotated[str, checked(_CIP_NUMBER, "cip.number")] | None = None
     queue_name: str = "cip"  # the Twilio queue the CIP agents answer
     max_queue: int = Field(default=20, ge=1, le=1_000)  # callers waiting before overflow
     max_wait_s: int = Field(default=600, ge=60, le=3_600)  # then offered to leave a message
     hold_music_url: str | None = None  # audio played while waiting (https)
     voicemail_max_s: int = Field(default=120, ge=10, le=600)  # longest message left
     opening_hours: OpeningHours | None = None  # None: the CIP answers round the clock
-
-    @field_validator("number")
-    @classmethod
-    def _number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return valid_e164(
-            value,
-            "cip.number",
-            expected="numéro unique au format international E.164 attendu (+33...)",
-        )
 
     @field_validator("queue_name")
     @classmethod
@@ -111,7 +95,7 @@ class HotlineSettings(BaseModel):
     @field_validator("hold_music_url")
     @classmethod
     def _music(cls, value: str | None) -> str | None:
-        return None if value is None else _url(value, "cip.hold_music_url")
+        return None if value is None else http_url(value, "cip.hold_music_url")
 
     def is_open(self, now: datetime) -> bool:
         """Whether the CIP answers at `now`."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,7 +19,6 @@ from channels.twilio_common import (
     TwilioCredentials,
     TwilioSettings,
     callback_problems,
-    in_thread,
     is_loopback_url,
     make_client,
 )
@@ -169,7 +169,12 @@ def _page_error(exc: Exception) -> Exception:
 
 
 class TwilioNumbers:
-    """Reads and changes the voice routing of the prefecture's numéro unique at Twilio."""
+    """Reads and changes the voice routing of the prefecture's numéro unique at Twilio.
+
+    Each operation (current, point_to, restore) goes through the SDK's async client and closes
+    its connections when no other operation is under way: they are rare (the CIP opens, the
+    switchboard's message changes), and a CLI command runs each in an event loop of its own.
+    """
 
     def __init__(
         self,
@@ -181,9 +186,25 @@ class TwilioNumbers:
         self.settings = settings
         factory = client_factory or (lambda: make_client(settings, credentials))
         self._client: Any = factory()
+        self._operations = 0
+
+    @asynccontextmanager
+    async def _connected(self) -> AsyncIterator[None]:
+        """One operation's use of the client: its session closes when the last one ends."""
+        self._operations += 1
+        try:
+            yield
+        finally:
+            self._operations -= 1
+            if not self._operations:
+                await self._client.http_client.close()
 
     async def current(self, phone_number: str) -> NumberConfig:
         """The number's configuration; NumberConfigError if the account does not own it."""
+        async with self._connected():
+            return await self._current(phone_number)
+
+    async def _current(self, phone_number: str) -> NumberConfig:
         if not is_e164(phone_number):
             raise NumberConfigError(
                 "le numéro unique est mal formé (format international E.164 attendu) : "
@@ -191,14 +212,11 @@ class TwilioNumbers:
                 retryable=False,
             )
 
-        def search() -> Any:
-            page = self._client.incoming_phone_numbers.page(
+        try:
+            page = await self._client.incoming_phone_numbers.page_async(
                 phone_number=phone_number, page_size=LIST_PAGE
             )
-            return next((n for n in page if str(n.phone_number) == phone_number), None)
-
-        try:
-            found = await in_thread(search)
+            found = next((n for n in page if str(n.phone_number) == phone_number), None)
         except MAPPED_ERRORS as exc:
             raise self._failure("lecture du numéro unique impossible", exc) from None
         if found is None:
@@ -232,11 +250,21 @@ class TwilioNumbers:
         configuration it stored the first time. `fallback_url` and `status_callback` are
         changed only when given. A number routed through a SIP trunk is refused.
         """
+        async with self._connected():
+            return await self._point_to(phone_number, voice_url, fallback_url, status_callback)
+
+    async def _point_to(
+        self,
+        phone_number: str,
+        voice_url: str,
+        fallback_url: str | None,
+        status_callback: str | None,
+    ) -> NumberConfig:
         _check_url(voice_url, "adresse vocale du numéro unique")
         for extra, what in ((fallback_url, "adresse de secours"), (status_callback, "suivi")):
             if extra is not None:
                 _check_url(extra, f"{what} du numéro unique")
-        previous = await self.current(phone_number)
+        previous = await self._current(phone_number)
         if previous.trunk_sid is not None:
             raise NumberConfigError(
                 "le numéro unique est rattaché à un trunk SIP (standard de la préfecture) : "
@@ -260,7 +288,11 @@ class TwilioNumbers:
 
     async def restore(self, previous: NumberConfig) -> bool:
         """Put back the voice routing `previous` (from point_to); False if it already is."""
-        now = await self.current(previous.phone_number)
+        async with self._connected():
+            return await self._restore(previous)
+
+    async def _restore(self, previous: NumberConfig) -> bool:
+        now = await self._current(previous.phone_number)
         if now.sid != previous.sid:
             raise NumberConfigError(
                 "le numéro unique a changé d'identifiant chez Twilio depuis l'ouverture de la "
@@ -281,9 +313,7 @@ class TwilioNumbers:
 
     async def _update(self, previous: NumberConfig, values: dict[str, str], what: str) -> None:
         try:
-            await in_thread(
-                lambda: self._client.incoming_phone_numbers(previous.sid).update(**values)
-            )
+            await self._client.incoming_phone_numbers(previous.sid).update_async(**values)
         except MAPPED_ERRORS as exc:
             raise self._failure(what, exc, previous) from None
 

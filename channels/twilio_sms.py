@@ -6,25 +6,12 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.base import ChannelName, OutgoingMessage, Receipt
 from channels.errors import ChannelConfigError, DeliveryFailed
 from channels.sms_text import fold_to_gsm
-from channels.twilio_common import (
-    ClientFactory,
-    IssuedSids,
-    TwilioCredentials,
-    TwilioSettings,
-    in_thread,
-    make_client,
-    webhook_url,
-)
-from channels.twilio_errors import (
-    MAPPED_ERRORS,
-    check_recipient,
-    delivery_failure,
-    lookup_failure,
-    stale_message,
-)
+from channels.twilio_channel import TwilioChannel
+from channels.twilio_common import TwilioSettings, webhook_url
+from channels.twilio_errors import check_recipient, stale_message
 from contacts.phone import is_e164
 
 __all__ = ["ACK_PROMPT", "TwilioSmsChannel"]
@@ -42,30 +29,19 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(fold_to_gsm(a).split()) == " ".join(fold_to_gsm(b).split())
 
 
-class TwilioSmsChannel:
+class TwilioSmsChannel(TwilioChannel):
     """Sends one SMS per message; asks for "1" in reply only when replies can reach us."""
 
     name = ChannelName.SMS
     max_body = MAX_BODY
+    manual = MANUAL
 
-    def __init__(
-        self,
-        settings: TwilioSettings,
-        credentials: TwilioCredentials,
-        clock: TimeSource,
-        *,
-        client_factory: ClientFactory | None = None,
-    ) -> None:
+    def require(self, settings: TwilioSettings) -> None:
+        """A sender: an alphanumeric id or a Messaging Service."""
         if not settings.sms_sender and not settings.messaging_service_sid:
             raise ChannelConfigError(
                 "twilio : sms_sender ou messaging_service_sid requis pour envoyer des SMS"
             )
-        self.settings = settings
-        self.clock = clock
-        self._base = settings.require_public_base_url()
-        factory = client_factory or (lambda: make_client(settings, credentials))
-        self._client: Any = factory()
-        self._issued = IssuedSids()
 
     @property
     def replies_possible(self) -> bool:
@@ -89,7 +65,7 @@ class TwilioSmsChannel:
         return min(seconds, MAX_VALIDITY_S)
 
     async def send(self, message: OutgoingMessage) -> Receipt:
-        """Messages.create; DeliveryFailed with a French reason on any refusal."""
+        """Messages.create_async; DeliveryFailed with a French reason on any refusal."""
         check_recipient(message.recipient.address, manual=MANUAL)
         body = self.body_of(message)
         if not body:
@@ -111,14 +87,7 @@ class TwilioSmsChannel:
         validity = self.validity_period(message.valid_until)
         if validity is not None:
             params["validity_period"] = validity
-        try:
-            created = await in_thread(lambda: self._client.messages.create(**params))
-        except MAPPED_ERRORS as exc:
-            # not chained: Twilio's message quotes the phone number
-            raise delivery_failure(exc, manual=MANUAL) from None
-        sid = str(created.sid)
-        self._issued.remember(sid, message.idempotency_key)
-        return Receipt(provider_id=sid, status="sent")
+        return await self._create(self._client.messages, params, message.idempotency_key)
 
     async def lookup(self, message: OutgoingMessage) -> Receipt | None:
         """The SMS with this text sent to this number recently, or None if Twilio has none."""
@@ -130,24 +99,13 @@ class TwilioSmsChannel:
         key = message.idempotency_key
 
         def matches(sms: Any) -> bool:
-            return (
-                not self._issued.belongs_elsewhere(str(sms.sid), key)
-                and str(sms.direction or "").startswith("outbound")
-                and sms.date_created is not None
-                and sms.date_created >= since
-                and _same_text(str(sms.body or ""), body)
-            )
+            return self._ours_since(sms, key, since) and _same_text(str(sms.body or ""), body)
 
-        def search() -> Any:
-            # One page of the newest messages to the number. No DateSent filter: a queued
-            # message has no date_sent yet.
-            page = self._client.messages.page(to=address, page_size=LOOKUP_PAGE)
-            return next((sms for sms in page if matches(sms)), None)
-
-        try:
-            found = await in_thread(search)
-        except MAPPED_ERRORS as exc:
-            raise lookup_failure(exc) from None
+        # One page of the newest messages to the number. No DateSent filter: a queued message
+        # has no date_sent yet.
+        found = await self._first(
+            self._client.messages.page_async(to=address, page_size=LOOKUP_PAGE), matches
+        )
         if found is None:
             return None
         status = "delivered" if found.status == "delivered" else "sent"

@@ -6,24 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from channels.base import ChannelName, OutgoingMessage, Receipt, TimeSource
+from channels.base import ChannelName, OutgoingMessage, Receipt
 from channels.errors import ChannelConfigError
-from channels.twilio_common import (
-    ClientFactory,
-    IssuedSids,
-    TwilioCredentials,
-    TwilioSettings,
-    in_thread,
-    make_client,
-    webhook_url,
-)
-from channels.twilio_errors import (
-    MAPPED_ERRORS,
-    check_recipient,
-    delivery_failure,
-    lookup_failure,
-    stale_message,
-)
+from channels.twilio_channel import TwilioChannel
+from channels.twilio_common import TwilioSettings, webhook_url
+from channels.twilio_errors import check_recipient, stale_message
 from contacts.phone import is_e164
 
 __all__ = ["TwilioVoiceChannel"]
@@ -35,30 +22,19 @@ LOOKUP_PAGE = 50  # most recent calls to the number examined by a look-up (one r
 MACHINE_DETECTION = "DetectMessageEnd"
 
 
-class TwilioVoiceChannel:
+class TwilioVoiceChannel(TwilioChannel):
     """Places one call per message; the message is spoken by the /webhooks/twilio/voice TwiML."""
 
     name = ChannelName.VOICE
+    manual = MANUAL
 
-    def __init__(
-        self,
-        settings: TwilioSettings,
-        credentials: TwilioCredentials,
-        clock: TimeSource,
-        *,
-        client_factory: ClientFactory | None = None,
-    ) -> None:
+    def require(self, settings: TwilioSettings) -> None:
+        """The caller id: the prefecture's number."""
         if not settings.voice_from:
             raise ChannelConfigError(
                 "twilio.voice_from manquant : numéro de la préfecture présenté lors des appels"
             )
-        self.settings = settings
         self.voice_from: str = settings.voice_from
-        self.clock = clock
-        self._base = settings.require_public_base_url()
-        factory = client_factory or (lambda: make_client(settings, credentials))
-        self._client: Any = factory()
-        self._issued = IssuedSids()
 
     def call_params(self, message: OutgoingMessage) -> dict[str, Any]:
         """The Calls.create arguments for one message (SDK names)."""
@@ -77,19 +53,12 @@ class TwilioVoiceChannel:
         }
 
     async def send(self, message: OutgoingMessage) -> Receipt:
-        """Calls.create; DeliveryFailed with a French reason on any refusal."""
+        """Calls.create_async; DeliveryFailed with a French reason on any refusal."""
         check_recipient(message.recipient.address, manual=MANUAL)
         if message.valid_until is not None and message.valid_until <= self.clock.now():
             raise stale_message()
         params = self.call_params(message)
-        try:
-            created = await in_thread(lambda: self._client.calls.create(**params))
-        except MAPPED_ERRORS as exc:
-            # not chained: Twilio's message quotes the phone number
-            raise delivery_failure(exc, manual=MANUAL) from None
-        sid = str(created.sid)
-        self._issued.remember(sid, message.idempotency_key)
-        return Receipt(provider_id=sid, status="sent")
+        return await self._create(self._client.calls, params, message.idempotency_key)
 
     async def lookup(self, message: OutgoingMessage) -> Receipt | None:
         """A call placed to this number from our number within the voice look-up window.
@@ -102,23 +71,10 @@ class TwilioVoiceChannel:
             return None  # send() refuses such an address before any request
         since = self.clock.now() - timedelta(seconds=self.settings.voice_lookup_window_s)
         key = message.idempotency_key
-
-        def matches(call: Any) -> bool:
-            return (
-                not self._issued.belongs_elsewhere(str(call.sid), key)
-                and str(call.direction or "").startswith("outbound")
-                and call.date_created is not None
-                and call.date_created >= since
-            )
-
-        def search() -> Any:
-            # One page of the newest calls to the number from ours. No StartTime filter: a
-            # queued call (1 call/s per account) has no start time yet.
-            page = self._client.calls.page(to=address, from_=self.voice_from, page_size=LOOKUP_PAGE)
-            return next((call for call in page if matches(call)), None)
-
-        try:
-            found = await in_thread(search)
-        except MAPPED_ERRORS as exc:
-            raise lookup_failure(exc) from None
+        # One page of the newest calls to the number from ours. No StartTime filter: a queued
+        # call (1 call/s per account) has no start time yet.
+        found = await self._first(
+            self._client.calls.page_async(to=address, from_=self.voice_from, page_size=LOOKUP_PAGE),
+            lambda call: self._ours_since(call, key, since),
+        )
         return None if found is None else Receipt(provider_id=str(found.sid), status="sent")

@@ -151,6 +151,7 @@ async def serve(
                 task.cancel()
         app.alarm.shutdown()
         held.release()
+        await app.aclose()  # the channels' connections, in this loop
 
 
 def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event) -> None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from channels.base import Channel, ChannelConfigError, ChannelName, InboundEvent, InboundSink
 from channels.catalog import CATALOG
 from channels.switchboard import SwitchboardChannel
+from channels.twilio_channel import TwilioChannel
 from contacts.model import Directory
 from crisis.bootstrap.channels import (
     PROVIDERS,
@@ -82,11 +83,17 @@ class App:
     alarm: Alarm
     directory: Callable[[], Directory] = field(repr=False)
     webhooks: Webhooks | None = None
+    pooled: tuple[TwilioChannel, ...] = ()  # channels holding connections to their provider
 
     def close(self) -> None:
         """Release resources."""
         self.alarm.shutdown()
         self.store.close()
+
+    async def aclose(self) -> None:
+        """Close the channels' connections, in the event loop that used them (at shutdown)."""
+        for channel in self.pooled:
+            await channel.aclose()
 
 
 def open_store(url: str, *, migrate: bool = True, timezone: str | None = None) -> Store:
@@ -149,9 +156,10 @@ def build(
     channels: dict[ChannelName, Channel] = {}
     exercise: dict[ChannelName, Channel] = {}
     webhooks: Webhooks | None = None
+    pooled: tuple[TwilioChannel, ...] = ()
     if send:
         try:
-            channels, exercise, webhooks = _channels(settings, env, store, clock, receive)
+            channels, exercise, webhooks, pooled = _channels(settings, env, store, clock, receive)
         except SettingsError:
             store.close()
             raise
@@ -179,14 +187,21 @@ def build(
         alarm=alarm,
         directory=directory,
         webhooks=webhooks,
+        pooled=pooled,
     )
 
 
 def _channels(
     settings: Settings, env: Mapping[str, str], store: Store, clock: Clock, inbound: InboundSink
-) -> tuple[dict[ChannelName, Channel], dict[ChannelName, Channel], Webhooks | None]:
-    """Every configured channel, the exercises' channels and the web server's settings;
-    SettingsError listing every channel (and web setting) that cannot be built."""
+) -> tuple[
+    dict[ChannelName, Channel],
+    dict[ChannelName, Channel],
+    Webhooks | None,
+    tuple[TwilioChannel, ...],
+]:
+    """Every configured channel, the exercises' channels, the web server's settings and the
+    channels to close at shutdown; SettingsError listing every channel (and web setting) that
+    cannot be built."""
     channels: dict[ChannelName, Channel] = {}
     problems: list[str] = []
     context = crisis_context(store)
@@ -200,6 +215,7 @@ def _channels(
         webhooks = webhooks_of(settings, env)
     except ChannelConfigError as exc:
         problems.append(f"serveur web (rappels Twilio, liens d'accusé) : {exc}")
+    pooled = tuple(c for c in channels.values() if isinstance(c, TwilioChannel))
     exercise = exercise_channels(settings, channels, allow_lists(store), clock, inbound)
     if webhooks is not None and webhooks.ack_signer is not None:
         for chosen in (channels, exercise):
@@ -209,7 +225,7 @@ def _channels(
     board = channels.get(ChannelName.STANDARD)
     if webhooks is not None and isinstance(board, SwitchboardChannel):
         webhooks = replace(webhooks, announcement=board.current_announcement)
-    return channels, exercise, webhooks
+    return channels, exercise, webhooks, pooled
 
 
 def _dispatcher(

@@ -116,11 +116,12 @@ class Provider(Generic[M]):
 def _twilio(twilio: TwilioSettings, parts: Parts) -> Channel:
     """Calls, the switchboard's message or SMS: one Twilio account for the three."""
     credentials = TwilioCredentials.from_env(parts.env)
+    connections = parts.settings.channels[parts.name].concurrency  # the pool never limits it
     if parts.name == ChannelName.VOICE:
-        return TwilioVoiceChannel(twilio, credentials, parts.clock)
+        return TwilioVoiceChannel(twilio, credentials, parts.clock, connections=connections)
     if parts.name == ChannelName.STANDARD:
         return _switchboard(parts.settings, twilio, credentials, parts.clock, parts.user)
-    return TwilioSmsChannel(twilio, credentials, parts.clock)
+    return TwilioSmsChannel(twilio, credentials, parts.clock, connections=connections)
 
 
 def _switchboard(

@@ -58,8 +58,8 @@ class _Recorder:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = self._inner.request(method, url, **kwargs)
+    async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self._inner.request(method, url, **kwargs)
         data = dict(kwargs.get("data") or {})
         self.seen.append((method, urlsplit(url).path, data, response.status_code))
         return response

@@ -85,10 +85,11 @@ class _CallsWithoutFrom:
         self._client = client
         self.calls = self
         self.messages = client.messages
+        self.http_client = client.http_client
 
-    def create(self, **params: Any) -> Any:
+    async def create_async(self, **params: Any) -> Any:
         params.pop("from_")
-        return self._client.calls.create(from_=None, **params)
+        return await self._client.calls.create_async(from_=None, **params)
 
 
 async def test_sms_with_alphanumeric_sender_is_accepted(prism_url):

@@ -53,12 +53,12 @@ class _Recorder:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+    async def request(self, method: str, url: str, **kwargs: Any) -> Any:
         data = dict(kwargs.get("data") or {})
         if method == "POST" and self._corrupt:
             data.update(self._corrupt)
             kwargs["data"] = data
-        response = self._inner.request(method, url, **kwargs)
+        response = await self._inner.request(method, url, **kwargs)
         params = dict(kwargs.get("params") or {})
         self.seen.append((method, urlsplit(url).path, params, data, response.status_code))
         return response

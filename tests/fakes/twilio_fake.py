@@ -367,6 +367,8 @@ class FakeTwilio:
         self.number_updates: list[dict[str, str]] = []  # every update form received, in order
         self.served: list[Served] = []
         self.fired: list[int] = []  # HTTP statuses of callbacks fired during hangs
+        self.in_flight = 0  # requests being handled right now (latency included)
+        self.peak_in_flight = 0  # the most requests handled at once since start
         self._faults: dict[str, list[Fault]] = {route: [] for route in ROUTES}
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -460,6 +462,17 @@ class FakeTwilio:
             signature = validator.compute_signature(target.status_callback, params)
             out.append(Callback(target.status_callback, params, signature))
         return out
+
+    def request_started(self) -> None:
+        """A request arrived (server thread): counted in flight until `request_ended`."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def request_ended(self) -> None:
+        """Its answer is ready (after any scripted latency)."""
+        with self._lock:
+            self.in_flight -= 1
 
     # --- request handling (server threads) -------------------------------------------------------
 
@@ -662,6 +675,7 @@ def _error(status: int, code: int | None = None, message: str = "") -> tuple[int
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a held answer never blocks stop()
     block_on_close = False
+    request_queue_size = 256  # many clients connecting at once are all accepted at once
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -674,9 +688,11 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length).decode() if length else ""
         form = dict(parse_qsl(raw, keep_blank_values=True))
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.fake.request_started()
         status, body, headers = self.fake.handle(
             method, parts.path, query, form, self.headers.get("Authorization")
         )
+        self.fake.request_ended()
         payload = json.dumps(body).encode()
         try:
             self.send_response(status)

@@ -3,16 +3,19 @@ map to DeliveryFailed, look-ups, settings, credentials and the configuration che
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import ssl
 import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import pydantic
 import pytest
-import requests
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 
 from channels.base import (
     ChannelConfigError,
@@ -33,6 +36,7 @@ from channels.twilio_common import (
     make_client,
 )
 from channels.twilio_errors import delivery_failure
+from channels.twilio_http import DEFAULT_CONNECTIONS, LoopSession
 from channels.twilio_sms import ACK_PROMPT, TwilioSmsChannel
 from channels.twilio_voice import TwilioVoiceChannel
 from crisis.clock import FakeClock
@@ -47,7 +51,7 @@ BASE = "https://crise.example.fr"
 
 
 class FakeResource:
-    """Records create/page calls, the thread they ran in, and fails when told to."""
+    """Records create_async/page_async calls, the thread they ran in, and fails when told to."""
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
@@ -58,14 +62,14 @@ class FakeResource:
         self.list_error: Exception | None = None
         self.threads: list[int] = []
 
-    def create(self, **params: Any) -> SimpleNamespace:
+    async def create_async(self, **params: Any) -> SimpleNamespace:
         self.threads.append(threading.get_ident())
         if self.error is not None:
             raise self.error
         self.created.append(params)
         return SimpleNamespace(sid=f"{self.prefix}{len(self.created):032x}", status="queued")
 
-    def page(self, **params: Any) -> list[SimpleNamespace]:
+    async def page_async(self, **params: Any) -> list[SimpleNamespace]:
         self.threads.append(threading.get_ident())
         self.queries.append(params)
         if self.list_error is not None:
@@ -73,10 +77,21 @@ class FakeResource:
         return list(self.records)
 
 
+class FakeHttp:
+    """The client's http_client: counts closings."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
 class FakeClient:
     def __init__(self) -> None:
         self.messages = FakeResource("SM")
         self.calls = FakeResource("CA")
+        self.http_client = FakeHttp()
 
 
 def _settings(**overrides: Any) -> TwilioSettings:
@@ -142,10 +157,47 @@ async def test_sms_send_passes_sender_body_callback_and_validity(client, clock):
     ]
 
 
-async def test_sms_send_runs_the_sdk_call_in_a_worker_thread(client, clock):
-    """The blocking SDK call never runs on the event loop's thread."""
+async def test_sms_send_awaits_the_sdk_async_call_without_a_worker_thread(client, clock):
+    """create_async is awaited on the event loop's own thread: no thread pool caps the sends."""
     await _sms(client, clock).send(_message(ChannelName.SMS))
-    assert client.messages.threads and threading.get_ident() not in client.messages.threads
+    assert client.messages.threads == [threading.get_ident()]
+
+
+async def test_sends_are_in_flight_together_beyond_a_thread_pool(clock):
+    """40 sends at once are 40 SDK calls in flight at once (the default thread pool of a
+    2-core machine ran 6)."""
+
+    class Held(FakeResource):
+        def __init__(self) -> None:
+            super().__init__("SM")
+            self.in_flight = self.peak = 0
+            self.release = asyncio.Event()
+
+        async def create_async(self, **params: Any) -> SimpleNamespace:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            if self.in_flight == 40:
+                self.release.set()
+            await self.release.wait()
+            self.in_flight -= 1
+            return await super().create_async(**params)
+
+    client = FakeClient()
+    client.messages = Held()
+    channel = _sms(client, clock)
+    messages = [
+        _message(ChannelName.SMS, idempotency_key=f"crise-1/alerte/c-{i}/sms") for i in range(40)
+    ]
+    receipts = await asyncio.wait_for(asyncio.gather(*map(channel.send, messages)), timeout=10)
+    assert client.messages.peak == 40
+    assert len({r.provider_id for r in receipts}) == 40
+
+
+async def test_aclose_closes_the_client_connections(client, clock):
+    """Each channel closes its SDK client's HTTP session (at shutdown)."""
+    for channel in (_sms(client, clock), _voice(client, clock)):
+        await channel.aclose()
+    assert client.http_client.closed == 2
 
 
 async def test_sms_through_a_messaging_service_uses_its_sid_not_from(client, clock):
@@ -228,18 +280,23 @@ def _rest(status: int, code: int | None = None) -> TwilioRestException:
     return TwilioRestException(status, uri, msg=msg, code=code, method="POST")
 
 
-def _refused() -> requests.ConnectionError:
-    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")
-    return requests.ConnectionError(MaxRetryError(None, "/x", reason))
+_KEY: Any = SimpleNamespace(host="api.twilio.com", port=443, ssl=True)  # aiohttp ConnectionKey
 
 
-def _dns() -> requests.ConnectionError:
-    reason = NameResolutionError("api.twilio.com", None, OSError("Name or service not known"))
-    return requests.ConnectionError(MaxRetryError(None, "/x", reason))
+def _refused() -> aiohttp.ClientConnectorError:
+    return aiohttp.ClientConnectorError(_KEY, ConnectionRefusedError(111, "Connection refused"))
 
 
-def _aborted() -> requests.ConnectionError:
-    return requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
+def _dns() -> aiohttp.ClientConnectorError:
+    return aiohttp.ClientConnectorDNSError(_KEY, socket.gaierror(-2, "Name or service not known"))
+
+
+def _tls() -> aiohttp.ClientConnectorError:
+    return aiohttp.ClientConnectorCertificateError(_KEY, ssl.CertificateError("bad certificate"))
+
+
+def _aborted() -> aiohttp.ClientError:
+    return aiohttp.ClientOSError(104, "Connection reset by peer")
 
 
 @pytest.mark.parametrize(
@@ -257,12 +314,15 @@ def _aborted() -> requests.ConnectionError:
         (_rest(503), True, False),
         (_rest(500), False, True),
         (_rest(502), False, True),
-        (requests.ReadTimeout("read timed out"), False, True),
-        (requests.ConnectTimeout("connect timed out"), True, False),
+        (aiohttp.SocketTimeoutError("Timeout on reading data from socket"), False, True),
+        (TimeoutError(), False, True),
+        (aiohttp.ConnectionTimeoutError("Connection timeout to host"), True, False),
         (_refused(), True, False),
         (_dns(), True, False),
+        (_tls(), True, False),
         (_aborted(), False, True),
-        (requests.exceptions.ChunkedEncodingError("broken"), False, True),
+        (aiohttp.ServerDisconnectedError(), False, True),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), False, True),
     ],
     ids=lambda v: v if isinstance(v, bool) else type(v).__name__ + str(getattr(v, "status", "")),
 )
@@ -365,7 +425,7 @@ async def test_sms_lookup_skips_a_message_issued_for_another_key(client, clock):
 
 async def test_sms_lookup_failure_is_ambiguous(client, clock):
     """When Twilio cannot be asked, the row stays unknown (never None, never resent)."""
-    client.messages.list_error = requests.ReadTimeout("read timed out")
+    client.messages.list_error = aiohttp.SocketTimeoutError("Timeout on reading data from socket")
     with pytest.raises(DeliveryFailed) as failure:
         await _sms(client, clock).lookup(_message(ChannelName.SMS))
     assert failure.value.ambiguous and not failure.value.retryable
@@ -394,7 +454,7 @@ async def test_voice_send_places_a_call_that_fetches_twiml_from_our_webhook(clie
             "timeout": 30,
         }
     ]
-    assert threading.get_ident() not in client.calls.threads
+    assert client.calls.threads == [threading.get_ident()]
 
 
 async def test_stale_call_is_not_placed(client, clock):
@@ -549,13 +609,30 @@ def test_missing_or_malformed_credentials_name_the_variable(env, named):
 
 
 def test_client_has_a_timeout_and_the_configured_api_host():
-    """The SDK client times out and sends Messages and Calls to api_base_url."""
+    """The SDK's async client times out (connect and read, on every request: the SDK passes
+    no timeout of its own), never retries by itself, and sends Messages and Calls to
+    api_base_url."""
     settings = _settings(api_base_url="http://127.0.0.1:4010", timeout_s=3.5)
     client = make_client(settings, TwilioCredentials.from_env(ENV))
+    assert isinstance(client.http_client, AsyncTwilioHttpClient)
+    assert client.http_client.is_async
     assert client.http_client.timeout == 3.5
+    session = client.http_client.session
+    assert isinstance(session, LoopSession)  # no aiohttp_retry RetryClient
+    assert (session.timeout.sock_connect, session.timeout.sock_read) == (3.5, 3.5)
+    assert session.timeout.total is None
     assert client.edge is None and client.region is None
     for resource in (client.messages, client.calls):
         assert resource._version.domain.absolute_url("x") == "http://127.0.0.1:4010/x"
+
+
+def test_connection_pool_is_never_smaller_than_the_channel_concurrency():
+    """The pool holds the channel's concurrency (aiohttp's 100 at least), whatever the cores."""
+    settings = _settings()
+    credentials = TwilioCredentials.from_env(ENV)
+    for wanted, pool in ((10, DEFAULT_CONNECTIONS), (DEFAULT_CONNECTIONS, 100), (1500, 1500)):
+        client = make_client(settings, credentials, connections=wanted)
+        assert client.http_client.session.connections == pool
 
 
 # --- configuration check -----------------------------------------------------------------------
