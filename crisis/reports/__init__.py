@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from crisis.journal import as_shown
@@ -24,6 +26,7 @@ from crisis.reports.figures import (
     AnnualFigures,
     ComplianceFigures,
     RexFigures,
+    Summary,
     TrainingRow,
     annual_figures,
     compliance_figures,
@@ -38,6 +41,9 @@ __all__ = [
     "FORMATS",
     "AnnualFigures",
     "ComplianceFigures",
+    "Composer",
+    "CrisisFigures",
+    "CrisisReport",
     "FontMissing",
     "Progress",
     "ReportError",
@@ -107,41 +113,57 @@ def _write(
     return written
 
 
-def write_rex(
-    entries: Sequence[JournalEntry],
-    now: datetime,
-    out_dir: Path,
-    *,
-    prefecture: str,
-    timezone: str = "Europe/Paris",
-    formats: Iterable[str] = FORMATS,
-    progress: Progress | None = None,
-) -> list[Path]:
-    """The REX of one crisis: REX-<id>.html|pdf|md (entries worded in `timezone`)."""
-    tz = ZoneInfo(timezone)
-    figures = rex_figures(as_shown(entries, tz), now)
-    doc = rex_document(figures, prefecture=prefecture, tz=tz)
-    stem = f"REX-{_safe(figures.summary.crisis_id)}"
-    return _write(doc, stem, out_dir, formats, progress, figures=figures)
+class CrisisFigures(Protocol):
+    """What every crisis report's figures start with: the summary that names the crisis."""
+
+    @property
+    def summary(self) -> Summary: ...
 
 
-def write_compliance(
-    entries: Sequence[JournalEntry],
-    now: datetime,
-    out_dir: Path,
-    *,
-    prefecture: str,
-    timezone: str = "Europe/Paris",
-    formats: Iterable[str] = FORMATS,
-    progress: Progress | None = None,
-) -> list[Path]:
-    """The one-page compliance report of one crisis: conformite-<id>.html|pdf|md (entries
-    worded in `timezone`)."""
-    tz = ZoneInfo(timezone)
-    figures = compliance_figures(as_shown(entries, tz), now)
-    doc = compliance_document(figures, prefecture=prefecture, tz=tz)
-    stem = f"conformite-{_safe(figures.summary.crisis_id)}"
-    return _write(doc, stem, out_dir, formats, progress)
+F = TypeVar("F", bound=CrisisFigures)
+F_contra = TypeVar("F_contra", bound=CrisisFigures, contravariant=True)
+
+
+class Composer(Protocol[F_contra]):
+    """Lays a crisis report's figures out as a document (French text, times in `tz`)."""
+
+    def __call__(self, figures: F_contra, *, prefecture: str, tz: tzinfo) -> Document: ...
+
+
+@dataclass(frozen=True)
+class CrisisReport(Generic[F]):
+    """One kind of report on one crisis (REX, compliance): its figures, its document and the
+    stem of its files; called like a function, it writes the requested formats."""
+
+    prefix: str
+    figures: Callable[[Sequence[JournalEntry], datetime], F]
+    document: Composer[F]
+
+    def __call__(
+        self,
+        entries: Sequence[JournalEntry],
+        now: datetime,
+        out_dir: Path,
+        *,
+        prefecture: str,
+        timezone: str = "Europe/Paris",
+        formats: Iterable[str] = FORMATS,
+        progress: Progress | None = None,
+    ) -> list[Path]:
+        """Write <prefix>-<id>.html|pdf|md (entries worded in `timezone`)."""
+        tz = ZoneInfo(timezone)
+        figures = self.figures(as_shown(entries, tz), now)
+        doc = self.document(figures, prefecture=prefecture, tz=tz)
+        stem = f"{self.prefix}-{_safe(figures.summary.crisis_id)}"
+        # the REX alone carries the timeline chart
+        charted = figures if isinstance(figures, RexFigures) else None
+        return _write(doc, stem, out_dir, formats, progress, figures=charted)
+
+
+# The REX of one crisis: REX-<id>.html|pdf|md, with the timeline chart.
+write_rex = CrisisReport("REX", rex_figures, rex_document)
+# The one-page compliance report of one crisis: conformite-<id>.html|pdf|md.
+write_compliance = CrisisReport("conformite", compliance_figures, compliance_document)
 
 
 def write_annual(
