@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, Required, TypedDict, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
 from crisis.journal import as_shown
@@ -49,6 +49,7 @@ __all__ = [
     "ReportError",
     "RexFigures",
     "TrainingRow",
+    "WriteOptions",
     "annual_figures",
     "compliance_figures",
     "rex_figures",
@@ -61,6 +62,21 @@ Progress = Callable[[int, int, str], None]
 FORMATS = ("html", "pdf", "md")
 _LABELS = {"html": "page HTML", "pdf": "document PDF", "md": "texte Markdown"}
 _CHART_NOTE = "Le graphique de la chronologie figure dans les versions HTML et PDF du rapport."
+
+
+class WriteOptions(TypedDict, total=False):
+    """The keyword options of every `write_*`: the prefecture's name (required), its time zone
+    (Europe/Paris unless given), the formats (all three unless given) and the progress
+    callback."""
+
+    prefecture: Required[str]
+    timezone: str
+    formats: Iterable[str]
+    progress: Progress | None
+
+
+def _zone(options: WriteOptions) -> ZoneInfo:
+    return ZoneInfo(options.get("timezone", "Europe/Paris"))
 
 
 class ReportError(ValueError):
@@ -87,12 +103,12 @@ def _write(
     doc: Document,
     stem: str,
     out_dir: Path,
-    formats: Iterable[str],
-    progress: Progress | None,
+    options: WriteOptions,
     *,
     figures: RexFigures | None = None,
 ) -> list[Path]:
-    wanted = _formats(formats)
+    wanted = _formats(options.get("formats", FORMATS))
+    progress = options.get("progress")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     chart = svg(figures) if figures is not None else ""
@@ -144,20 +160,16 @@ class CrisisReport(Generic[F]):
         entries: Sequence[JournalEntry],
         now: datetime,
         out_dir: Path,
-        *,
-        prefecture: str,
-        timezone: str = "Europe/Paris",
-        formats: Iterable[str] = FORMATS,
-        progress: Progress | None = None,
+        **options: Unpack[WriteOptions],
     ) -> list[Path]:
-        """Write <prefix>-<id>.html|pdf|md (entries worded in `timezone`)."""
-        tz = ZoneInfo(timezone)
+        """Write <prefix>-<id>.html|pdf|md (entries worded in the options' time zone)."""
+        tz = _zone(options)
         figures = self.figures(as_shown(entries, tz), now)
-        doc = self.document(figures, prefecture=prefecture, tz=tz)
+        doc = self.document(figures, prefecture=options["prefecture"], tz=tz)
         stem = f"{self.prefix}-{_safe(figures.summary.crisis_id)}"
         # the REX alone carries the timeline chart
         charted = figures if isinstance(figures, RexFigures) else None
-        return _write(doc, stem, out_dir, formats, progress, figures=charted)
+        return _write(doc, stem, out_dir, options, figures=charted)
 
 
 # The REX of one crisis: REX-<id>.html|pdf|md, with the timeline chart.
@@ -172,14 +184,11 @@ def write_annual(
     training: Iterable[TrainingRow],
     now: datetime,
     out_dir: Path,
-    *,
-    prefecture: str,
-    timezone: str = "Europe/Paris",
-    formats: Iterable[str] = FORMATS,
-    progress: Progress | None = None,
+    **options: Unpack[WriteOptions],
 ) -> list[Path]:
-    """The annual review: bilan-annuel-<year>.html|pdf|md (T0 years counted in `timezone`)."""
-    tz = ZoneInfo(timezone)
+    """The annual review: bilan-annuel-<year>.html|pdf|md (T0 years counted in the options'
+    time zone)."""
+    tz = _zone(options)
     figures = annual_figures(year, journals, training, now, tz=tz)
-    doc = annual_document(figures, prefecture=prefecture, tz=tz)
-    return _write(doc, f"bilan-annuel-{year}", out_dir, formats, progress)
+    doc = annual_document(figures, prefecture=options["prefecture"], tz=tz)
+    return _write(doc, f"bilan-annuel-{year}", out_dir, options)
