@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 __all__ = [
     "KINDS",
     "EventKind",
     "ExerciseFlavour",
     "KindRow",
+    "KnownEventKind",
     "UnknownEventKind",
     "kind_row",
+    "refuse_unknown_kind",
     "unknown_kind_reason",
 ]
 
@@ -128,6 +133,17 @@ def unknown_kind_reason(value: str) -> str | None:
         f"valeur inconnue « {value} » (attendu : {known}) ; un type d'événement "
         "a sa ligne dans playbooks/kinds.py"
     )
+
+
+def refuse_unknown_kind(value: object) -> object:
+    """A kind without its row here is refused at load time, in French (pydantic validator)."""
+    if isinstance(value, str) and (reason := unknown_kind_reason(value)):
+        raise ValueError(reason)
+    return value
+
+
+# An EventKind field of a loaded file (playbook, scenario), checked against this file's rows.
+KnownEventKind = Annotated[EventKind, BeforeValidator(refuse_unknown_kind)]
 
 
 def kind_row(kind: EventKind | str) -> KindRow:

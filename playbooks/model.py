@@ -15,7 +15,7 @@ from channels.base import ChannelName
 from contacts.audience import AUDIENCE_ROLES, Audience
 from contacts.labelled import LabelledEnum
 from contacts.model import Role
-from playbooks.kinds import EventKind, kind_row, unknown_kind_reason
+from playbooks.kinds import EventKind, KnownEventKind, kind_row
 
 __all__ = [  # EventKind lives in playbooks.kinds; re-exported so that its import path stays
     "AUDIENCE_ROLES",
@@ -211,21 +211,13 @@ class Step(_Frozen):
 class Playbook(_Frozen):
     """The plan for one kind of event: timed steps from T0."""
 
-    kind: EventKind
+    kind: KnownEventKind
     title: str
     version: int = Field(ge=1)
     description: str = ""
     applicable_sections: tuple[Section, ...] = ()
     quorum: dict[Role, int] = Field(default_factory=dict)  # trained cell members to acknowledge
     steps: tuple[Step, ...]
-
-    @field_validator("kind", mode="before")
-    @classmethod
-    def _known_kind(cls, value: object) -> object:
-        # A kind without its playbooks/kinds.py row is refused here, at load time, in French.
-        if isinstance(value, str) and (reason := unknown_kind_reason(value)):
-            raise ValueError(reason)
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

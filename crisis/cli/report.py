@@ -84,26 +84,34 @@ def _report(
     _written(paths)
 
 
-@report_app.command("rex")
-def report_rex(
-    crisis_id: str,
-    output: OutOption = Path("rapports"),
-    formats: FormatOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Le retour d'expérience (REX) d'un événement ou d'un exercice, tiré de la main courante."""
-    _report(write_rex, config, crisis_id, output, formats)
+def _crisis_command(writer: Callable[..., list[Path]]) -> Callable[..., None]:
+    """The `crisis report <kind> CRISIS_ID` command that writes one crisis's report."""
+
+    def command(
+        crisis_id: str,
+        output: OutOption = Path("rapports"),
+        formats: FormatOption = None,
+        config: ConfigOption = None,
+    ) -> None:
+        _report(writer, config, crisis_id, output, formats)
+
+    return command
 
 
-@report_app.command("compliance")
-def report_compliance(
-    crisis_id: str,
-    output: OutOption = Path("rapports"),
-    formats: FormatOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Le rapport de conformité (verdict de la première heure) sur une page, pour l'auditeur."""
-    _report(write_compliance, config, crisis_id, output, formats)
+_CRISIS_REPORTS = (
+    (
+        "rex",
+        write_rex,
+        "Le retour d'expérience (REX) d'un événement ou d'un exercice, tiré de la main courante.",
+    ),
+    (
+        "compliance",
+        write_compliance,
+        "Le rapport de conformité (verdict de la première heure) sur une page, pour l'auditeur.",
+    ),
+)
+for _name, _writer, _help in _CRISIS_REPORTS:
+    report_app.command(_name, help=_help)(_crisis_command(_writer))
 
 
 @report_app.command("annual")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Generic, Protocol, Required, TypedDict, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
 from crisis.journal import as_shown
@@ -24,6 +26,7 @@ from crisis.reports.figures import (
     AnnualFigures,
     ComplianceFigures,
     RexFigures,
+    Summary,
     TrainingRow,
     annual_figures,
     compliance_figures,
@@ -38,11 +41,15 @@ __all__ = [
     "FORMATS",
     "AnnualFigures",
     "ComplianceFigures",
+    "Composer",
+    "CrisisFigures",
+    "CrisisReport",
     "FontMissing",
     "Progress",
     "ReportError",
     "RexFigures",
     "TrainingRow",
+    "WriteOptions",
     "annual_figures",
     "compliance_figures",
     "rex_figures",
@@ -55,6 +62,21 @@ Progress = Callable[[int, int, str], None]
 FORMATS = ("html", "pdf", "md")
 _LABELS = {"html": "page HTML", "pdf": "document PDF", "md": "texte Markdown"}
 _CHART_NOTE = "Le graphique de la chronologie figure dans les versions HTML et PDF du rapport."
+
+
+class WriteOptions(TypedDict, total=False):
+    """The keyword options of every `write_*`: the prefecture's name (required), its time zone
+    (Europe/Paris unless given), the formats (all three unless given) and the progress
+    callback."""
+
+    prefecture: Required[str]
+    timezone: str
+    formats: Iterable[str]
+    progress: Progress | None
+
+
+def _zone(options: WriteOptions) -> ZoneInfo:
+    return ZoneInfo(options.get("timezone", "Europe/Paris"))
 
 
 class ReportError(ValueError):
@@ -81,12 +103,12 @@ def _write(
     doc: Document,
     stem: str,
     out_dir: Path,
-    formats: Iterable[str],
-    progress: Progress | None,
+    options: WriteOptions,
     *,
     figures: RexFigures | None = None,
 ) -> list[Path]:
-    wanted = _formats(formats)
+    wanted = _formats(options.get("formats", FORMATS))
+    progress = options.get("progress")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     chart = svg(figures) if figures is not None else ""
@@ -107,41 +129,53 @@ def _write(
     return written
 
 
-def write_rex(
-    entries: Sequence[JournalEntry],
-    now: datetime,
-    out_dir: Path,
-    *,
-    prefecture: str,
-    timezone: str = "Europe/Paris",
-    formats: Iterable[str] = FORMATS,
-    progress: Progress | None = None,
-) -> list[Path]:
-    """The REX of one crisis: REX-<id>.html|pdf|md (entries worded in `timezone`)."""
-    tz = ZoneInfo(timezone)
-    figures = rex_figures(as_shown(entries, tz), now)
-    doc = rex_document(figures, prefecture=prefecture, tz=tz)
-    stem = f"REX-{_safe(figures.summary.crisis_id)}"
-    return _write(doc, stem, out_dir, formats, progress, figures=figures)
+class CrisisFigures(Protocol):
+    """What every crisis report's figures start with: the summary that names the crisis."""
+
+    @property
+    def summary(self) -> Summary: ...
 
 
-def write_compliance(
-    entries: Sequence[JournalEntry],
-    now: datetime,
-    out_dir: Path,
-    *,
-    prefecture: str,
-    timezone: str = "Europe/Paris",
-    formats: Iterable[str] = FORMATS,
-    progress: Progress | None = None,
-) -> list[Path]:
-    """The one-page compliance report of one crisis: conformite-<id>.html|pdf|md (entries
-    worded in `timezone`)."""
-    tz = ZoneInfo(timezone)
-    figures = compliance_figures(as_shown(entries, tz), now)
-    doc = compliance_document(figures, prefecture=prefecture, tz=tz)
-    stem = f"conformite-{_safe(figures.summary.crisis_id)}"
-    return _write(doc, stem, out_dir, formats, progress)
+F = TypeVar("F", bound=CrisisFigures)
+F_contra = TypeVar("F_contra", bound=CrisisFigures, contravariant=True)
+
+
+class Composer(Protocol[F_contra]):
+    """Lays a crisis report's figures out as a document (French text, times in `tz`)."""
+
+    def __call__(self, figures: F_contra, *, prefecture: str, tz: tzinfo) -> Document: ...
+
+
+@dataclass(frozen=True)
+class CrisisReport(Generic[F]):
+    """One kind of report on one crisis (REX, compliance): its figures, its document and the
+    stem of its files; called like a function, it writes the requested formats."""
+
+    prefix: str
+    figures: Callable[[Sequence[JournalEntry], datetime], F]
+    document: Composer[F]
+
+    def __call__(
+        self,
+        entries: Sequence[JournalEntry],
+        now: datetime,
+        out_dir: Path,
+        **options: Unpack[WriteOptions],
+    ) -> list[Path]:
+        """Write <prefix>-<id>.html|pdf|md (entries worded in the options' time zone)."""
+        tz = _zone(options)
+        figures = self.figures(as_shown(entries, tz), now)
+        doc = self.document(figures, prefecture=options["prefecture"], tz=tz)
+        stem = f"{self.prefix}-{_safe(figures.summary.crisis_id)}"
+        # the REX alone carries the timeline chart
+        charted = figures if isinstance(figures, RexFigures) else None
+        return _write(doc, stem, out_dir, options, figures=charted)
+
+
+# The REX of one crisis: REX-<id>.html|pdf|md, with the timeline chart.
+write_rex = CrisisReport("REX", rex_figures, rex_document)
+# The one-page compliance report of one crisis: conformite-<id>.html|pdf|md.
+write_compliance = CrisisReport("conformite", compliance_figures, compliance_document)
 
 
 def write_annual(
@@ -150,14 +184,11 @@ def write_annual(
     training: Iterable[TrainingRow],
     now: datetime,
     out_dir: Path,
-    *,
-    prefecture: str,
-    timezone: str = "Europe/Paris",
-    formats: Iterable[str] = FORMATS,
-    progress: Progress | None = None,
+    **options: Unpack[WriteOptions],
 ) -> list[Path]:
-    """The annual review: bilan-annuel-<year>.html|pdf|md (T0 years counted in `timezone`)."""
-    tz = ZoneInfo(timezone)
+    """The annual review: bilan-annuel-<year>.html|pdf|md (T0 years counted in the options'
+    time zone)."""
+    tz = _zone(options)
     figures = annual_figures(year, journals, training, now, tz=tz)
-    doc = annual_document(figures, prefecture=prefecture, tz=tz)
-    return _write(doc, f"bilan-annuel-{year}", out_dir, formats, progress)
+    doc = annual_document(figures, prefecture=options["prefecture"], tz=tz)
+    return _write(doc, f"bilan-annuel-{year}", out_dir, options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from typing import Protocol
 
 from crisis import compliance, timefmt
 from crisis.model import EngagementStatus
@@ -11,7 +12,14 @@ from crisis.reports.document.model import Block, Document, Table
 from crisis.reports.document.wording import audit, offset, status_class
 from crisis.reports.figures import ComplianceFigures, ComplianceRow, Summary
 
-__all__ = ["ENGAGEMENT_TITLES", "compliance_document", "compliance_table", "generated"]
+__all__ = [
+    "ENGAGEMENT_TITLES",
+    "JournalFigures",
+    "compliance_document",
+    "compliance_table",
+    "crisis_document",
+    "generated",
+]
 
 ENGAGEMENT_TITLES = {rule.code: rule.title for rule in compliance.RULES}
 _EVIDENCE_SHOWN = 8
@@ -22,6 +30,45 @@ def generated(s: Summary, tz: tzinfo, entries: int) -> str:
     return (
         f"Document établi le {timefmt.local(s.judged_at, tz)} à partir de la seule "
         f"main courante ({entries} entrées)."
+    )
+
+
+class JournalFigures(Protocol):
+    """The figures of a report built from one crisis's journal (REX, compliance)."""
+
+    @property
+    def summary(self) -> Summary: ...
+    @property
+    def entries_count(self) -> int: ...
+    @property
+    def last_hash(self) -> str: ...
+
+
+def crisis_document(
+    figures: JournalFigures,
+    *,
+    slug: str,
+    title: str,
+    when: str,
+    prefecture: str,
+    tz: tzinfo,
+    blocks: tuple[Block, ...],
+    notes: tuple[str, ...] = (),
+) -> Document:
+    """A report on one crisis: the subtitle names its kind, event or exercise, its id and
+    `when`; sealed with the journal's last hash."""
+    s = figures.summary
+    kind = "exercice" if s.exercise else "événement"
+    return Document(
+        slug=slug,
+        title=title,
+        subtitle=f"{s.kind_label.capitalize()} — {kind} {s.crisis_id}{when}",
+        prefecture=prefecture,
+        exercise=s.exercise,
+        generated=generated(s, tz, figures.entries_count),
+        blocks=blocks,
+        seal=figures.last_hash,
+        notes=notes,
     )
 
 
@@ -79,16 +126,13 @@ def compliance_document(figures: ComplianceFigures, *, prefecture: str, tz: tzin
             else f"{r.code_insee} ({r.attempts} tentative(s))"
             for r in missing
         )
-    kind = "exercice" if s.exercise else "événement"
-    return Document(
+    return crisis_document(
+        figures,
         slug="conformite",
         title="Rapport de conformité — première heure",
-        subtitle=(
-            f"{s.kind_label.capitalize()} — {kind} {s.crisis_id}, temps 0 le {audit(s.t0, tz)}"
-        ),
+        when=f", temps 0 le {audit(s.t0, tz)}",
         prefecture=prefecture,
-        exercise=s.exercise,
-        generated=generated(s, tz, figures.entries_count),
+        tz=tz,
         blocks=(
             Block(
                 "Verdict à T0+60",
@@ -101,7 +145,6 @@ def compliance_document(figures: ComplianceFigures, *, prefecture: str, tz: tzin
                 tables=(compliance_table(figures.compliance, tz, full_evidence=False, t0=s.t0),),
             ),
         ),
-        seal=figures.last_hash,
         notes=(
             "Les numéros renvoient aux entrées de la main courante ; le retour d'expérience en "
             f"reproduit le texte. Empreinte de la dernière entrée : {figures.last_hash}.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta, tzinfo
 
-from crisis.reports.document.compliance import compliance_table, generated
+from crisis.reports.document.compliance import compliance_table, crisis_document
 from crisis.reports.document.model import Block, Document, Table
 from crisis.reports.document.wording import audit, clock, day, duration, hour, id_list, offset
 from crisis.reports.figures import MEDIA_KINDS, CategoryName, ReachRow, RexFigures, Summary
@@ -89,19 +89,14 @@ def rex_document(figures: RexFigures, *, prefecture: str, tz: tzinfo) -> Documen
         _lessons_block(figures),
         _evidence_block(figures, tz),
     )
-    kind = "exercice" if s.exercise else "événement"
-    return Document(
+    return crisis_document(
+        figures,
         slug="rex",
         title="Retour d'expérience",
-        subtitle=(
-            f"{s.kind_label.capitalize()} — {kind} {s.crisis_id} "
-            f"du {clock(s.t0, tz, seconds=False)}"
-        ),
+        when=f" du {clock(s.t0, tz, seconds=False)}",
         prefecture=prefecture,
-        exercise=s.exercise,
-        generated=generated(s, tz, figures.entries_count),
+        tz=tz,
         blocks=blocks,
-        seal=figures.last_hash,
     )
 
 

@@ -6,19 +6,22 @@ with its reason."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from crisis.accounts import Action, actor_of, authority_of
+from crisis.accounts import Action, WebUser, actor_of, authority_of
 from crisis.engine import InvalidStimulus, Refused
-from crisis.model import Interface
+from crisis.model import Actor, Authority, Interface
+from crisis.service import Orchestrator
 from crisis.store.repository import CrisisNotFound
 from crisis.web.access import PageAccess, Visitor, guarded
 from crisis.web.pages.board import show_board
 from crisis.web.pages.common import acting, back, local_t0, not_found, timezone
 
 __all__ = [
+    "BoardPost",
     "approve",
     "cip_off",
     "cip_on",
@@ -32,152 +35,118 @@ __all__ = [
 router = APIRouter(include_in_schema=False)
 
 
-def act(
-    access: PageAccess, who: Visitor, crisis_id: str, done: str, action: Callable[[], None]
-) -> Response:
-    """Run the orchestrator's `action`: back to the board when done, else the board with why."""
-    try:
-        action()
-    except CrisisNotFound:
-        return not_found(access, who, crisis_id)
-    except InvalidStimulus as exc:  # what was typed (too long, a phone number...): 422
-        return show_board(access, who, crisis_id, error=str(exc), status=422)
-    except Refused as exc:
-        return show_board(access, who, crisis_id, error=str(exc), status=409)
-    return back(crisis_id, done)
+@dataclass(frozen=True)
+class BoardPost:
+    """One form posted from a crisis's board: who sent it, its fields, what it answers."""
+
+    access: PageAccess
+    who: Visitor
+    user: WebUser
+    form: dict[str, str]
+    crisis_id: str
+
+    @classmethod
+    async def read(cls, request: Request, crisis_id: str, action: Action) -> BoardPost:
+        """The POST checked by `acting` (login, CSRF, role allowed to do `action`)."""
+        access, who, user, form = await acting(request, action)
+        return cls(access, who, user, form, crisis_id)
+
+    @property
+    def actor(self) -> Actor:
+        """The account as the main courante names it, acting from the web."""
+        return actor_of(self.user, Interface.WEB)
+
+    @property
+    def authority(self) -> Authority:
+        """What the account's role lets it order (CIP, closing)."""
+        return authority_of(self.user.role)
+
+    def refused(self, error: str, status: int = 422) -> Response:
+        """The board again, with why the form was not acted on."""
+        return show_board(self.access, self.who, self.crisis_id, error=error, status=status)
+
+    def act(self, done: str, action: Callable[[Orchestrator], None]) -> Response:
+        """Run `action` on the orchestrator: back to the board when done, else the board
+        with why."""
+        try:
+            action(self.access.app.orchestrator)
+        except CrisisNotFound:
+            return not_found(self.access, self.who, self.crisis_id)
+        except InvalidStimulus as exc:  # what was typed (too long, a phone number...): 422
+            return self.refused(str(exc), status=422)
+        except Refused as exc:
+            return self.refused(str(exc), status=409)
+        return back(self.crisis_id, done)
 
 
 @router.post("/crises/{crisis_id}/validations/{step_id}")
 @guarded
 async def approve(request: Request, crisis_id: str, step_id: str) -> Response:
-    access, who, user, _form = await acting(request, Action.APPROVE)
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
-        "approbation",
-        lambda: orchestrator.approve(crisis_id, step_id, actor_of(user, Interface.WEB)),
-    )
+    post = await BoardPost.read(request, crisis_id, Action.APPROVE)
+    return post.act("approbation", lambda o: o.approve(crisis_id, step_id, post.actor))
 
 
 @router.post("/crises/{crisis_id}/notes")
 @guarded
 async def note(request: Request, crisis_id: str) -> Response:
-    access, who, user, form = await acting(request, Action.NOTE)
-    text = form.get("text", "").strip()
+    post = await BoardPost.read(request, crisis_id, Action.NOTE)
+    text = post.form.get("text", "").strip()
     if not text:
-        return show_board(access, who, crisis_id, error="la note est vide", status=422)
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
-        "note",
-        lambda: orchestrator.note(crisis_id, text, actor_of(user, Interface.WEB)),
-    )
+        return post.refused("la note est vide")
+    return post.act("note", lambda o: o.note(crisis_id, text, post.actor))
 
 
 @router.post("/crises/{crisis_id}/cloture")
 @guarded
 async def close(request: Request, crisis_id: str) -> Response:
-    access, who, user, form = await acting(request, Action.CLOSE)
-    if form.get("confirm") != "1":
-        return show_board(
-            access,
-            who,
-            crisis_id,
-            error="cochez la case de confirmation pour clore l'événement",
-            status=422,
-        )
-    reason = form.get("reason", "").strip()[:500]
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
-        "cloture",
-        lambda: orchestrator.close(crisis_id, actor_of(user, Interface.WEB), reason),
-    )
+    post = await BoardPost.read(request, crisis_id, Action.CLOSE)
+    if post.form.get("confirm") != "1":
+        return post.refused("cochez la case de confirmation pour clore l'événement")
+    reason = post.form.get("reason", "").strip()[:500]
+    return post.act("cloture", lambda o: o.close(crisis_id, post.actor, reason))
 
 
 @router.post("/crises/{crisis_id}/temps0")
 @guarded
 async def rectify(request: Request, crisis_id: str) -> Response:
-    access, who, user, form = await acting(request, Action.RECTIFY_T0)
+    post = await BoardPost.read(request, crisis_id, Action.RECTIFY_T0)
+    form = post.form
     try:
-        t0 = local_t0(form.get("t0_date", ""), form.get("t0_time", ""), timezone(access.app))
+        t0 = local_t0(form.get("t0_date", ""), form.get("t0_time", ""), timezone(post.access.app))
     except ValueError as exc:
-        return show_board(access, who, crisis_id, error=str(exc), status=422)
+        return post.refused(str(exc))
     if form.get("confirm") != "1":
-        return show_board(
-            access, who, crisis_id, error="cochez la case pour rectifier le temps 0", status=422
-        )
+        return post.refused("cochez la case pour rectifier le temps 0")
     reason = form.get("reason", "")
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
+    return post.act(
         "t0",
-        lambda: orchestrator.rectify_t0(
-            crisis_id,
-            t0,
-            reason,
-            actor_of(user, Interface.WEB),
-            authority=authority_of(user.role),
-        ),
+        lambda o: o.rectify_t0(crisis_id, t0, reason, post.actor, authority=post.authority),
     )
 
 
 @router.post("/crises/{crisis_id}/cip/activation")
 @guarded
 async def cip_on(request: Request, crisis_id: str) -> Response:
-    access, who, user, form = await acting(request, Action.ORDER_CIP)
-    number = form.get("number", "")
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
+    post = await BoardPost.read(request, crisis_id, Action.ORDER_CIP)
+    number = post.form.get("number", "")
+    return post.act(
         "cip",
-        lambda: orchestrator.activate_cip(
-            crisis_id,
-            number,
-            actor_of(user, Interface.WEB),
-            authority=authority_of(user.role),
-        ),
+        lambda o: o.activate_cip(crisis_id, number, post.actor, authority=post.authority),
     )
 
 
 @router.post("/crises/{crisis_id}/cip/fermeture")
 @guarded
 async def cip_off(request: Request, crisis_id: str) -> Response:
-    access, who, user, _form = await acting(request, Action.ORDER_CIP)
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
-        "cip",
-        lambda: orchestrator.close_cip(
-            crisis_id, actor_of(user, Interface.WEB), authority=authority_of(user.role)
-        ),
-    )
+    post = await BoardPost.read(request, crisis_id, Action.ORDER_CIP)
+    return post.act("cip", lambda o: o.close_cip(crisis_id, post.actor, authority=post.authority))
 
 
 @router.post("/crises/{crisis_id}/presse/{request_id}")
 @guarded
 async def media_answered(request: Request, crisis_id: str, request_id: str) -> Response:
-    access, who, user, form = await acting(request, Action.NOTE)
-    answer = form.get("answer", "").strip()[:2000]
-    orchestrator = access.app.orchestrator
-    return act(
-        access,
-        who,
-        crisis_id,
-        "presse",
-        lambda: orchestrator.media_follow_up(
-            crisis_id, request_id, actor_of(user, Interface.WEB), answer=answer
-        ),
+    post = await BoardPost.read(request, crisis_id, Action.NOTE)
+    answer = post.form.get("answer", "").strip()[:2000]
+    return post.act(
+        "presse", lambda o: o.media_follow_up(crisis_id, request_id, post.actor, answer=answer)
     )

@@ -13,7 +13,7 @@ from crisis.store.repository import CrisisNotFound
 from crisis.web.access import PageAccess, Visitor, guarded, page_response
 from crisis.web.binding import page_access
 from crisis.web.live import journal_head, sse_stream
-from crisis.web.pages.common import DONE_MESSAGES, not_found, timezone
+from crisis.web.pages.common import DONE_MESSAGES, not_found, reading, timezone
 from crisis.web.views.board import FRAGMENTS, board_view
 
 __all__ = ["board_context", "crisis_page", "fragment", "router", "show_board", "stream"]
@@ -63,8 +63,7 @@ def show_board(
 @router.get("/crises/{crisis_id}")
 @guarded
 async def crisis_page(request: Request, crisis_id: str) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     return show_board(
         access,
         who,

@@ -3,17 +3,19 @@ redirect back to the board with its French confirmation, the T0 typed in a form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from crisis.accounts import Action, WebUser, can
 from crisis.bootstrap import App
 from crisis.web.access import PageAccess, Visitor, page_response
-from crisis.web.binding import page_access
+from crisis.web.binding import bind, page_access
+from crisis.web.session import SessionCodec
 
 __all__ = [
     "DONE_MESSAGES",
@@ -22,6 +24,8 @@ __all__ = [
     "back",
     "local_t0",
     "not_found",
+    "page_family",
+    "reading",
     "timezone",
 ]
 
@@ -46,6 +50,23 @@ async def acting(request: Request, action: Action) -> Posted:
     access = page_access(request)
     who, user, form = await access.poster(request, lambda u: can(u.role, action), action.label)
     return access, who, user, {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def reading(request: Request) -> tuple[PageAccess, Visitor]:
+    """A GET: logged in (else to the login page) and allowed to read; the application's
+    checks and the visitor."""
+    access = page_access(request)
+    who, _user = access.reader(request)
+    return access, who
+
+
+def page_family(router: APIRouter) -> Callable[[App, SessionCodec], APIRouter]:
+    """A page family's routes, as the function that binds them to one application."""
+
+    def bound(app: App, codec: SessionCodec) -> APIRouter:
+        return bind(router, access=PageAccess(app, codec))
+
+    return bound
 
 
 def timezone(app: App) -> ZoneInfo:

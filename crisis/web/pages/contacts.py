@@ -35,8 +35,8 @@ from crisis.directory_admin import STATUS_LABELS, ImportKind, mask_email, run_im
 from crisis.model import Authority
 from crisis.store.directory import DirectoryIntegrityError
 from crisis.web.access import PageAccess, Visitor, guarded
-from crisis.web.binding import bind, page_access
-from crisis.web.session import SessionCodec
+from crisis.web.binding import page_access
+from crisis.web.pages.common import page_family, reading
 
 __all__ = [
     "CONTACTS_SHOWN",
@@ -74,16 +74,13 @@ def _plural(count: int, singular: str, plural: str) -> str:
 router = APIRouter(include_in_schema=False)
 
 
-def contacts_router(app: App, codec: SessionCodec) -> APIRouter:
-    """`/annuaire` and its import form, bound to `app`."""
-    return bind(router, access=PageAccess(app, codec))
+contacts_router = page_family(router)  # `/annuaire` and its import form, bound to one application
 
 
 @router.get("/annuaire")
 @guarded
 async def directory_page(request: Request) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     query = request.query_params
     return _overview(access, who, query.get("commune", ""), query.get("role", ""))
 

@@ -30,8 +30,7 @@ from crisis.queries import events
 from crisis.service import ActivationRequest
 from crisis.timefmt import elapsed_label, local_label
 from crisis.web.access import WALL, PageAccess, Visitor, guarded, page_response
-from crisis.web.binding import page_access
-from crisis.web.pages.common import acting, local_t0, timezone
+from crisis.web.pages.common import acting, local_t0, reading, timezone
 from crisis.web.views.crises import crises_view
 from playbooks.model import EventKind
 
@@ -139,8 +138,7 @@ def activation_request(
 @router.get("/crises")
 @guarded
 async def crises(request: Request) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     return access.respond(who, page_response("crises.html", crises_context(access, who)))
 
 

@@ -43,6 +43,7 @@ from crisis.model import Interface
 from crisis.settings import ChannelSettings, Settings
 from crisis.web.access import REPORT_CSP, SECURITY_HEADERS, WALL, PageAccess, Visitor, guarded
 from crisis.web.binding import bind, page_access
+from crisis.web.pages.common import reading
 from crisis.web.session import SessionCodec
 
 __all__ = [
@@ -135,8 +136,7 @@ def _may_drive(user: WebUser) -> bool:
 @router.get("/exercices")
 @guarded
 async def exercises(request: Request) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     return _overview(access, _runs(request), who, done=request.query_params.get("fait", ""))
 
 
@@ -233,8 +233,7 @@ async def command(request: Request, run_id: str) -> Response:
 @router.get("/exercices/{run_id}/rapports/{name}")
 @guarded
 async def report(request: Request, run_id: str, name: str) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     found = _runs(request).find(run_id)
     if found is None or name not in found[1].reports:
         return access.error(who, "Rapport introuvable", "ce rapport n'existe pas", 404)

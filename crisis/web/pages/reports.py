@@ -23,15 +23,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from crisis import timefmt
-from crisis.bootstrap import App
 from crisis.directory_admin import training_rows
 from crisis.model import JournalEntry, Mode
 from crisis.queries import events
 from crisis.reports import ReportError, write_annual, write_compliance, write_rex
 from crisis.store.repository import CrisisNotFound
 from crisis.web.access import REPORT_CSP, SECURITY_HEADERS, PageAccess, Visitor, guarded
-from crisis.web.binding import bind, page_access
-from crisis.web.session import SessionCodec
+from crisis.web.pages.common import page_family, reading
 
 __all__ = [
     "MEDIA_TYPES",
@@ -56,24 +54,22 @@ Writer = Callable[..., list[Path]]
 router = APIRouter(include_in_schema=False)
 
 
-def reports_router(app: App, codec: SessionCodec) -> APIRouter:
-    """`/rapports`: the list, and each document generated on request, bound to `app`."""
-    return bind(router, access=PageAccess(app, codec))
+reports_router = page_family(
+    router
+)  # `/rapports`: the list, and each document generated on request, bound to one application
 
 
 @router.get("/rapports")
 @guarded
 async def reports(request: Request) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     return _listing(access, who)
 
 
 @router.get("/rapports/{name}")
 @guarded
 async def annual_or_crisis(request: Request, name: str) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     match = _ANNUAL.fullmatch(name)
     if match is None:
         if name.startswith("bilan-"):
@@ -107,8 +103,7 @@ async def annual_or_crisis(request: Request, name: str) -> Response:
 @router.get("/rapports/{crisis_id}/{name}")
 @guarded
 async def crisis_report(request: Request, crisis_id: str, name: str) -> Response:
-    access = page_access(request)
-    who, _user = access.reader(request)
+    access, who = reading(request)
     match = _DOCUMENT.fullmatch(name)
     if match is None:
         return _unknown(

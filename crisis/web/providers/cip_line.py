@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
 
@@ -55,12 +56,23 @@ from crisis.web.providers.cip_calls import (
 )
 from crisis.web.webhooks import XML, TwilioWebhooks
 
-__all__ = ["CIP_PATH", "STANDARD_PATH", "CipWebhooks", "cip_router"]
+__all__ = ["CIP_PATH", "STANDARD_PATH", "CipLine", "CipWebhooks", "cip_router"]
 
 log = logging.getLogger(__name__)
 
 CIP_PATH = "/webhooks/twilio/cip"
 TWILIO = Actor(name="twilio", interface=Interface.PROVIDER)
+
+
+@dataclass(frozen=True)
+class CipLine:
+    """What the numéro unique answers with: the hotline's settings, the switchboard's
+    announcement, where calls are forwarded, and the voice that speaks."""
+
+    hotline: HotlineSettings
+    announcement: Callable[[], str | None] | None
+    forward_to: str | None
+    voice: str = DEFAULT_VOICE
 
 
 class CipWebhooks(TwilioWebhooks):
@@ -72,19 +84,16 @@ class CipWebhooks(TwilioWebhooks):
         *,
         auth_token: str | None,
         public_base_url: str,
-        hotline: HotlineSettings,
-        announcement: Callable[[], str | None] | None,
-        forward_to: str | None,
-        voice: str = DEFAULT_VOICE,
+        line: CipLine,
         state: CipLineState | None = None,
     ) -> None:
         super().__init__(orchestrator, auth_token=auth_token, public_base_url=public_base_url)
-        self.hotline = hotline
+        self.hotline = line.hotline
         self.urls = hotline_urls(self.base)
         self.connected_url = f"{self.base}{CIP_PATH}/connected"
-        self.announcement = announcement
-        self.forward_to = forward_to
-        self.tts_voice = voice
+        self.announcement = line.announcement
+        self.forward_to = line.forward_to
+        self.tts_voice = line.voice
         self.state = state or CipLineState()
 
     def __repr__(self) -> str:
@@ -310,14 +319,12 @@ def cip_router(
     state: CipLineState | None = None,
 ) -> APIRouter:
     """The numéro unique's and the switchboard's routes, bound to the orchestrator."""
+    line = CipLine(hotline, announcement, forward_to, voice)
     hooks = CipWebhooks(
         orchestrator,
         auth_token=auth_token,
         public_base_url=public_base_url,
-        hotline=hotline,
-        announcement=announcement,
-        forward_to=forward_to,
-        voice=voice,
+        line=line,
         state=state,
     )
     router = APIRouter(include_in_schema=False)
