@@ -30,6 +30,7 @@ from crisis.store.changes import CHANNEL, Change, decode
 __all__ = ["DECISIONS", "PostgresWatcher", "SqliteWatcher", "Watcher", "watcher_for"]
 
 log = logging.getLogger(__name__)
+APPLICATION = "crisis-notify"  # how the listening connection shows in pg_stat_activity
 QUEUED = Change(outbox=True, crises=frozenset())  # rows may have been queued
 
 # the facts by which a person (or `crisis activate`) records or changes a crisis: what is due
@@ -156,7 +157,7 @@ class PostgresWatcher:
 
     async def _listen(self, on_change: Callable[[Change], None]) -> None:
         connection = await psycopg.AsyncConnection.connect(
-            self.conninfo, autocommit=True, connect_timeout=5
+            self.conninfo, autocommit=True, connect_timeout=5, application_name=APPLICATION
         )
         async with connection:
             await connection.execute(f"LISTEN {CHANNEL}")
