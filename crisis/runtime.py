@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from crisis.bootstrap import App, wall_clock
+from crisis.store.changes import Change
 from crisis.store.lease import DatabaseServed, DispatchLock, acquire_dispatch_lock
 from crisis.web import serve_web
 from crisis.web.app import WebServerError, bind_listener
+
+log = logging.getLogger(__name__)
 
 
 class ServiceRefused(Exception):
@@ -110,19 +115,25 @@ async def serve(
 
     First the database and the web port are claimed (`claimed`: by the caller, earlier):
     raises ServiceRefused, with nothing dispatched, when another process serves the database
-    or holds the port. The claim is released on return. Crises recorded by another process
-    (`crisis activate`, the web) are picked up by a periodic re-scan, which also makes up for
-    any alarm lost (the database holds the due times) and checks that the lock is still held.
+    or holds the port. The claim is released on return. What another process commits (a T0
+    recorded by `crisis activate`, rows it queued, a step it approved) is seen within a fraction
+    of a second (crisis/store/notify.py: LISTEN/NOTIFY on PostgreSQL, a change check on
+    SQLite): the dispatcher wakes and those crises are re-read. A periodic re-scan stays the
+    safety net: it makes up for any alarm or notification lost (the database holds the due
+    times) and checks that the lock is still held.
     """
     held = claimed or claim(app)
     web: asyncio.Task[None] | None = None
     watcher: asyncio.Task[None] | None = None
+    changes: asyncio.Task[None] | None = None
     try:
         app.alarm.start()
         known: set[str] = set()
         resume(app, known)
-        watcher = asyncio.create_task(_rescan(app, stop, rescan_every, known, held))
+        asked = Asked()
+        watcher = asyncio.create_task(_rescan(app, stop, rescan_every, known, held, asked))
         watcher.add_done_callback(lambda task: _stop_on_failure(task, stop))
+        changes = _watch(app, stop, asked)
         if app.webhooks is not None:  # Twilio's receipts, "tapez 1", the links
             hooks = app.webhooks
             web = asyncio.create_task(
@@ -146,7 +157,7 @@ async def serve(
             except WebServerError as exc:
                 raise ServiceRefused(str(exc)) from exc
     finally:
-        for task in (web, watcher):
+        for task in (web, watcher, changes):
             if task is not None and not task.done():
                 task.cancel()
         app.alarm.shutdown()
@@ -161,12 +172,75 @@ def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event) -> None:
         stop.set()
 
 
+@dataclass
+class Asked:
+    """The crises another process changed, to re-read before the next period (None: all)."""
+
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    crises: set[str] | None = field(default_factory=set)
+
+    def add(self, crises: frozenset[str] | None) -> None:
+        """Re-read these crises (None: every open one) as soon as possible."""
+        if crises is None or self.crises is None:
+            self.crises = None
+        else:
+            self.crises |= crises
+        self.wake.set()
+
+    def take(self) -> set[str] | None:
+        """What was asked since the last call."""
+        self.wake.clear()
+        taken, self.crises = self.crises, set()
+        return taken
+
+
+def _watch(app: App, stop: asyncio.Event, asked: Asked) -> asyncio.Task[None] | None:
+    """Watch other processes' commits: rows queued wake the dispatcher, crises changed are
+    re-read. A watcher that fails only costs promptness: the periodic re-scan goes on."""
+    watcher = app.store.watcher()
+    if watcher is None:
+        return None
+    task = asyncio.create_task(watcher.run(stop, _on_change(app, asked)))
+    task.add_done_callback(_watch_ended)
+    return task
+
+
+def _watch_ended(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("surveillance des autres processus arrêtée : %s", task.exception())
+
+
+def _on_change(app: App, asked: Asked) -> Callable[[Change], None]:
+    def changed(change: Change) -> None:
+        if change.outbox:
+            app.dispatcher.nudge()
+        if change.crises is None or change.crises:
+            asked.add(change.crises)
+
+    return changed
+
+
 async def _rescan(
-    app: App, stop: asyncio.Event, every: float, known: set[str], held: Claim
+    app: App, stop: asyncio.Event, every: float, known: set[str], held: Claim, asked: Asked
 ) -> None:
     while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
+        if await _periodic(stop, asked.wake, every):
             held.check()
-            resume(app, known)
+            app.dispatcher.nudge()  # the safety net for rows queued without a word
+        if stop.is_set():
+            return
+        changed = asked.take()
+        if changed is None:
+            known.clear()  # every open crisis is ticked again
+        else:
+            known.difference_update(changed)
+        resume(app, known)
+
+
+async def _periodic(stop: asyncio.Event, wake: asyncio.Event, every: float) -> bool:
+    """Wait for `stop`, for `wake` or for `every` seconds: True when the period ran out."""
+    waiting = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
+    done, pending = await asyncio.wait(waiting, timeout=every, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    return not done

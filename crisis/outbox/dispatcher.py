@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from channels.base import Channel, ChannelName, DeliveryFailed, OutgoingMessage, Receipt, Recipient
-from crisis.clock import Clock
+from crisis.clock import Clock, PausableClock
 from crisis.model import (
     SYSTEM,
     Actor,
@@ -23,7 +23,13 @@ from crisis.model import (
 )
 from crisis.outbox.outcome import Outcome, attempt_fact, manual_publication, unless_reported
 from crisis.outbox.policy import ChannelLimits, RetryPolicy, TokenBucket
+from crisis.store.changes import Changes, CommitHooks
 from crisis.store.unit import DispatchUnit, UnitOfWorkFactory
+
+# a worker with nothing due sleeps until woken (rows queued, a retry written, the clock changed);
+# this only bounds the sleep should a wake-up ever be missed
+SAFETY_WAIT_S = 60.0
+MIN_WAIT_S = 0.01  # a fake clock's "due now, not yet claimable" must not spin the loop
 
 
 def to_outgoing(message: SendMessage) -> OutgoingMessage:
@@ -85,13 +91,38 @@ class Dispatcher:
         self._results: list[Outcome] = []
         self._in_flight = 0
         self._cancelled: list[tuple[str, CancelPending]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # rows queued by any unit of work of this process wake the workers once committed
+        hooks = getattr(store, "commits", None)
+        if isinstance(hooks, CommitHooks):
+            hooks.add(self._committed)
+        if isinstance(clock, PausableClock):  # a pause or a new speed moves every due time
+            clock.on_change(self.nudge)
 
     # --- control ---------------------------------------------------------------------------
 
     def nudge(self) -> None:
-        """New rows were queued: look at the outbox again."""
+        """New rows were queued: look at the outbox again (from any thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._wake_all()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake_all()
+        else:  # an alarm's tick or a web request in a worker thread
+            loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
         for event in self._wake.values():
             event.set()
+
+    def _committed(self, changes: Changes) -> None:
+        if changes.outbox:
+            self.nudge()
 
     def cancelled(self, crisis_id: str, cancel: CancelPending) -> None:
         """Rows already claimed but not yet handed to the provider must not leave either."""
@@ -99,6 +130,7 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set: one worker per channel and one writer."""
+        self._loop = asyncio.get_running_loop()
         await self.recover()
         tasks = [asyncio.create_task(self._worker(name, stop)) for name in self.channels]
         writer = asyncio.create_task(self._writer(stop))
@@ -108,6 +140,7 @@ class Dispatcher:
         await asyncio.gather(*tasks)
         await writer
         self.flush()
+        self._loop = None
 
     async def drain(self, *, idle_for: float = 0.0) -> None:
         """Dispatch until nothing is due or in flight (tests, benchmarks)."""
@@ -116,8 +149,11 @@ class Dispatcher:
         try:
             while True:
                 await asyncio.sleep(0.05)
-                if self._in_flight == 0 and not self._results and not self._anything_due():
+                if self._in_flight or self._results:
+                    continue
+                if not self._anything_due():
                     break
+                self.nudge()  # rows written without a word (a test's own enqueue)
             if idle_for:
                 await asyncio.sleep(idle_for)
         finally:
@@ -185,17 +221,20 @@ class Dispatcher:
         semaphore = asyncio.Semaphore(limits.concurrency)
         claim = max(1, min(500, math.ceil(limits.rate_per_second * 0.5)))
         tasks: set[asyncio.Task[None]] = set()
+        wake = self._wake[name]
         while not stop.is_set():
+            wake.clear()  # before the claim: a row queued from now on sets it again
             with self.store.transaction() as tx:
                 items = tx.claim_due(name, self.clock.now(), claim)
                 next_due = None if items else tx.next_due(name)
             if not items:
-                self._wake[name].clear()
-                timeout = 1.0 if next_due is None else self.clock.real_seconds_until(next_due)
+                timeout = (
+                    SAFETY_WAIT_S
+                    if next_due is None
+                    else min(SAFETY_WAIT_S, self.clock.real_seconds_until(next_due))
+                )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake[name].wait(), timeout=min(1.0, max(0.01, timeout))
-                    )
+                    await asyncio.wait_for(wake.wait(), timeout=max(MIN_WAIT_S, timeout))
                 continue
             self._in_flight += len(items)
             for item in items:

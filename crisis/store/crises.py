@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from crisis.model import Crisis, Mode, StepState
+from crisis.store.changes import Changes
 from crisis.store.errors import CrisisNotFound, DuplicateKey
 from crisis.store.rows import crisis_of, crisis_row, drafts_json, step_row, step_state
 from crisis.store.tables import OUTBOX, AckRow, CrisisRow, StepRow
@@ -47,6 +48,7 @@ class CrisesTx:
 
     session: Session
     lock_rows: bool
+    changes: Changes  # a running service re-reads the crises recorded or changed
 
     def crisis_by_key(self, idempotency_key: str) -> Crisis | None:
         """The crisis recorded with this idempotency key, if any."""
@@ -115,6 +117,7 @@ class CrisesTx:
 
     def insert_crisis(self, crisis: Crisis, steps: Sequence[StepState]) -> None:
         """Store a new crisis with its frozen plan, roster and step rows."""
+        self.changes.crises.add(crisis.id)
         self.session.add(crisis_row(crisis))
         try:
             self.session.flush()
@@ -129,6 +132,7 @@ class CrisesTx:
         drafts: step id -> MessageTemplate)."""
         if "drafts" in values:
             values["drafts"] = drafts_json(values["drafts"])
+        self.changes.crises.add(crisis_id)
         self.session.execute(
             update(CrisisRow).where(col(CrisisRow.id) == crisis_id).values(**values)
         )
@@ -152,6 +156,7 @@ class CrisesTx:
     def save_steps(self, crisis_id: str, states: Iterable[StepState]) -> None:
         """Write the new state of the given steps."""
         for state in states:
+            self.changes.crises.add(crisis_id)
             self.session.execute(
                 update(StepRow)
                 .where(

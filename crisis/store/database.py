@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
@@ -11,12 +12,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session
 
+from crisis.store.changes import CHANNEL, Changes, CommitHooks, encode
 from crisis.store.lease import DispatchLock, acquire_dispatch_lock
+from crisis.store.notify import Watcher, watcher_for
 from crisis.store.repository import Tx
 from crisis.store.urls import shown_url
 
@@ -150,6 +153,10 @@ class Store:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
         self.timezone = timezone  # the prefecture's zone, for journal sentences (Tx.append)
+        # what the units of work queue or change: in-process listeners after each commit, and
+        # other processes by NOTIFY (PostgreSQL), which this process recognises by `origin`
+        self.commits = CommitHooks()
+        self.origin = uuid.uuid4().hex
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, timezone: tzinfo | None = None) -> Store:
@@ -195,6 +202,7 @@ class Store:
             tx = Tx(session, lock_rows=self.is_postgres, timezone=self.timezone)
             try:
                 yield tx
+                self._announce(session, tx.changes)
                 session.commit()
             except DataError as exc:  # e.g. a value longer than its VARCHAR on PostgreSQL
                 session.rollback()
@@ -202,6 +210,21 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+        if tx.changes:
+            self.commits.committed(tx.changes)
+
+    def _announce(self, session: Session, changes: Changes) -> None:
+        # NOTIFY inside the unit of work: PostgreSQL delivers it at commit, never on rollback
+        if self.is_postgres and changes:
+            session.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": CHANNEL, "payload": encode(self.origin, changes)},
+            )
+
+    def watcher(self) -> Watcher | None:
+        """What tells a running service of other processes' commits (crisis/store/notify.py);
+        None for an in-memory database."""
+        return watcher_for(self.engine, self.origin)
 
     def acquire_dispatch_lock(self, *, purpose: str, since: datetime) -> DispatchLock:
         """The right to dispatch from this database, held until released or the process dies;

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from channels.base import ChannelName
 from crisis.escalation import Attempt
 from crisis.model import CancelPending, OutboxItem, OutboxState, OutboxUpdate, SendMessage
+from crisis.store.changes import Changes
 from crisis.store.rows import attempt_number, outbox_item, utc
 from crisis.store.tables import OUTBOX, CrisisRow, OutboxRow, UtcDateTime
 
@@ -50,9 +51,12 @@ class OutboxTx:
 
     session: Session
     lock_rows: bool
+    changes: Changes  # queued rows wake the dispatcher once committed
 
     def enqueue(self, messages: Sequence[SendMessage], at: datetime) -> None:
         """Write intents to the outbox (one row per recipient and channel)."""
+        if messages:
+            self.changes.outbox = True
         for start in range(0, len(messages), ENQUEUE_CHUNK):  # bounded parameter lists
             self.session.execute(
                 insert(OUTBOX),

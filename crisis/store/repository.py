@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from crisis.store.accounts import AccountsTx
+from crisis.store.changes import Changes
 from crisis.store.crises import ERASED, CrisesTx, ScrubbedContact
 from crisis.store.directory import DirectoryTx
 from crisis.store.errors import CrisisNotFound, DuplicateKey
@@ -52,3 +53,4 @@ class Tx(CrisesTx, JournalTx, OutboxTx, DirectoryTx, AccountsTx):
         self.lock_rows = lock_rows
         # the prefecture's zone: journal sentences give local time with it (and UTC)
         self.timezone = timezone or ZoneInfo(DEFAULT_ZONE)
+        self.changes = Changes()  # what a running service must look at once this commits
