@@ -133,6 +133,15 @@ def _report(
     )
 
 
+def status_channel(params: Mapping[str, str]) -> ChannelName | None:
+    """The kind of send a status callback speaks of: a call (CallSid), an SMS (MessageSid)."""
+    if "CallSid" in params or "CallStatus" in params:
+        return ChannelName.VOICE
+    if "MessageSid" in params or "MessageStatus" in params:
+        return ChannelName.SMS
+    return None
+
+
 def status_event(
     channel: ChannelName, key: str, params: Mapping[str, str]
 ) -> DeliveryReport | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from channels.base import AcknowledgementReport, ChannelName, DeliveryReport, InboundEvent
 from crisis.engine import (
@@ -12,13 +14,14 @@ from crisis.engine import (
 from crisis.model import (
     SYSTEM,
     Actor,
-    DeliveryReported,
     Interface,
-    OutboxState,
     SendMessage,
     WarningRaised,
 )
 from crisis.service.core import Core
+from crisis.service.group_commit import GroupCommit
+from crisis.service.receipts import Receipt, Verdict, fold
+from crisis.store.errors import StoreRefused
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,36 @@ class LinkStatus:
 class ProviderCallbacks(Core):
     """Receipts, acknowledgements and refusals coming from the providers' webhooks."""
 
+    @cached_property
+    def receipts(self) -> GroupCommit[Receipt, Verdict]:
+        """The group commit of providers' status callbacks (the webhooks submit to it)."""
+        return GroupCommit(self.record_receipts, split=(StoreRefused,))
+
+    def record_receipts(self, receipts: Sequence[Receipt]) -> list[Verdict]:
+        """Status callbacks in one transaction: each changed row and its fact, one journal
+        append for them all; what each receipt did, in order (crisis/service/receipts.py)."""
+        self.effects.before_receipt()  # the attempts' own outcomes are journaled before receipts
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            by_key = tx.outbox_by_keys(r.key for r in receipts if r.key)
+            rows = [
+                by_key.get(r.key)
+                if r.key
+                else tx.find_outbox(channel=r.channel, provider_id=r.report.provider_id)
+                if r.report is not None
+                else None
+                for r in receipts
+            ]
+            batch = fold(receipts, rows)
+            tx.record_receipts(batch.updates, now)
+            tx.append_many(batch.facts, now)
+        return list(batch.verdicts)
+
     async def receive(self, event: InboundEvent) -> None:
         """A provider callback (or a simulated one): receipt or acknowledgement."""
+        if isinstance(event, DeliveryReport):
+            self.record_receipts([Receipt.of(event)])
+            return
         self.effects.before_receipt()  # the attempt's own outcome is journaled before its receipt
         now = self.clock.now()
         with self.store.transaction() as tx:
@@ -46,39 +77,19 @@ class ProviderCallbacks(Core):
             if item is None or item.message.channel != event.channel:
                 return  # unknown, or of the wrong kind (an SMS status on a call): not this row's
             message = item.message
-            if isinstance(event, DeliveryReport):
-                state = OutboxState.DELIVERED if event.delivered else OutboxState.FAILED
-                if item.state == state:
-                    return  # the same callback twice is one fact
-                if item.state == OutboxState.DELIVERED:
-                    return  # out of order: a failure reported after the delivery never undoes it
-                # a report may come while the send still waits for its answer: keep the sid
-                known = {} if item.provider_id else {"provider_id": event.provider_id or None}
-                tx.set_outbox(item.id, now, state=state, **known)
-                tx.append(
-                    message.crisis_id,
-                    [
-                        (
-                            _reported(message, event),
-                            Actor(name=event.channel.value, interface=Interface.PROVIDER),
-                        )
-                    ],
-                    now,
-                )
-            elif isinstance(event, AcknowledgementReport):
-                actor = Actor(name=message.contact_id, interface=Interface.PROVIDER)
-                ack = Acknowledge(
-                    contact_id=message.contact_id,
-                    actor=actor,
-                    channel=message.channel,
-                    outbox_key=message.idempotency_key,
-                    step_id=message.step_id,
-                    eta_minutes=event.eta_minutes,
-                )
-                try:
-                    self._react(tx, message.crisis_id, ack, now)
-                except Refused:
-                    return  # a public post or a closed crisis: nobody to count, nothing to record
+            actor = Actor(name=message.contact_id, interface=Interface.PROVIDER)
+            ack = Acknowledge(
+                contact_id=message.contact_id,
+                actor=actor,
+                channel=message.channel,
+                outbox_key=message.idempotency_key,
+                step_id=message.step_id,
+                eta_minutes=event.eta_minutes,
+            )
+            try:
+                self._react(tx, message.crisis_id, ack, now)
+            except Refused:
+                return  # a public post or a closed crisis: nobody to count, nothing to record
 
     def outbox_message(self, key: str) -> SendMessage | None:
         """The message an outbox key names (a call fetching what to say), if any."""
@@ -154,14 +165,3 @@ class ProviderCallbacks(Core):
             )
         )
         return True
-
-
-def _reported(message: SendMessage, event: DeliveryReport) -> DeliveryReported:
-    return DeliveryReported(
-        outbox_key=message.idempotency_key,
-        channel=message.channel,
-        contact_id=message.contact_id,
-        delivered=event.delivered,
-        provider_id=event.provider_id,
-        reason=event.reason,
-    )

@@ -18,21 +18,27 @@ from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, NoSuchModuleErr
 from sqlmodel import Session
 
 from crisis.store.changes import CHANNEL, Changes, CommitHooks, encode
+from crisis.store.errors import StoreRefused
 from crisis.store.lease import DispatchLock, acquire_dispatch_lock
 from crisis.store.notify import Watcher, watcher_for
 from crisis.store.repository import Tx
 from crisis.store.urls import shown_url
+
+__all__ = [  # StoreRefused lives in crisis/store/errors.py (the service needs no engine for it)
+    "MIGRATIONS",
+    "Store",
+    "StoreRefused",
+    "StoreUnavailable",
+    "make_engine",
+    "refused",
+    "unreachable",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class StoreUnavailable(Exception):
     """The database cannot be opened: bad URL, server unreachable, file impossible (French)."""
-
-
-class StoreRefused(Exception):
-    """The database refused a value (too long for its column...): nothing of the unit of work
-    was written (French message naming the field when it can be found)."""
 
 
 # the columns a person fills in, as the French messages name them

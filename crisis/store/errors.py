@@ -13,3 +13,8 @@ class CrisisNotFound(LookupError):
     def __init__(self, crisis_id: str) -> None:
         super().__init__(f"aucun événement « {crisis_id} » dans la base")
         self.crisis_id = crisis_id
+
+
+class StoreRefused(Exception):
+    """The database refused a value (too long for its column...): nothing of the unit of work
+    was written (French message naming the field when it can be found)."""

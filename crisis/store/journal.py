@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
@@ -27,33 +28,31 @@ class JournalTx:
         self, crisis_id: str, items: Sequence[tuple[Fact, Actor]], at: datetime
     ) -> list[JournalEntry]:
         """Append facts to the crisis's main courante, chained to its head, in this transaction."""
-        if not items:
+        return self.append_many({crisis_id: items}, at)
+
+    def append_many(
+        self, items: Mapping[str, Sequence[tuple[Fact, Actor]]], at: datetime
+    ) -> list[JournalEntry]:
+        """Append facts to several crises' main courantes in one insert (a group commit's
+        receipts), each chained to its crisis's head; heads are locked in crisis-id order."""
+        entries: list[JournalEntry] = []
+        heads: list[JournalEntry] = []
+        for crisis_id in sorted(c for c, facts in items.items() if facts):
+            head_seq, head_hash = self._head(crisis_id)
+            chained = chain(
+                crisis_id, head_seq, head_hash or GENESIS, items[crisis_id], at, tz=self.timezone
+            )
+            entries.extend(chained)
+            heads.append(chained[-1])
+        if not entries:
             return []
-        head_seq, head_hash = self._head(crisis_id)
-        entries = chain(crisis_id, head_seq, head_hash or GENESIS, items, at, tz=self.timezone)
-        self.session.execute(
-            insert(JournalRow),
-            [
-                {
-                    "crisis_id": crisis_id,
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor": e.actor.name,
-                    "interface": e.actor.interface.value,
-                    "type": e.fact.type,
-                    "data": e.fact.model_dump(mode="json"),
-                    "text": e.text,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
-                for e in entries
-            ],
-        )
-        self.session.execute(
-            update(CrisisRow)
-            .where(col(CrisisRow.id) == crisis_id)
-            .values(journal_seq=entries[-1].seq, journal_head=entries[-1].hash)
-        )
+        self.session.execute(insert(JournalRow), [_journal_row(e) for e in entries])
+        for head in heads:
+            self.session.execute(
+                update(CrisisRow)
+                .where(col(CrisisRow.id) == head.crisis_id)
+                .values(journal_seq=head.seq, journal_head=head.hash)
+            )
         return entries
 
     def journal_head(self, crisis_id: str) -> tuple[int, str]:
@@ -107,6 +106,22 @@ class JournalTx:
     def chains_ended(self, crisis_id: str) -> frozenset[tuple[str, str]]:
         """(step id, group) of the chains already journaled "non joint"."""
         return ended_chains(self.journal(crisis_id, types=["ChainEnded"]))
+
+
+def _journal_row(entry: JournalEntry) -> dict[str, Any]:
+    """An entry as the journal table's row."""
+    return {
+        "crisis_id": entry.crisis_id,
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": entry.actor.name,
+        "interface": entry.actor.interface.value,
+        "type": entry.fact.type,
+        "data": entry.fact.model_dump(mode="json"),
+        "text": entry.text,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
 
 
 def ended_chains(entries: Iterable[JournalEntry]) -> frozenset[tuple[str, str]]:

@@ -13,7 +13,7 @@ DuplicateKey or CrisisNotFound: either way the unit of work fails and nothing is
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -198,6 +198,12 @@ class MemoryTx(MemoryOutboxTx):
         rows = tuple(_journal_row(e) for e in entries)
         self.tables.journal[crisis_id] = self.tables.journal.get(crisis_id, ()) + rows
         return entries
+
+    def append_many(
+        self, items: Mapping[str, Sequence[tuple[Fact, Actor]]], at: datetime
+    ) -> list[JournalEntry]:
+        """Append facts to several crises' main courantes, in crisis-id order."""
+        return [e for crisis in sorted(items) for e in self.append(crisis, items[crisis], at)]
 
     def journal_head(self, crisis_id: str) -> tuple[int, str]:
         """The journal's head (last seq and hash; 0 and "" while empty)."""

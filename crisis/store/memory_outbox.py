@@ -164,6 +164,17 @@ class MemoryOutboxTx:
         latest = max(found, key=lambda r: (r.created_at, r.item.id), default=None)
         return None if latest is None else latest.item
 
+    def outbox_by_keys(self, idempotency_keys: Iterable[str]) -> dict[str, OutboxItem]:
+        """The rows with these idempotency keys, by key (unknown keys are left out)."""
+        found = (self.outbox_by_key(key) for key in set(idempotency_keys))
+        return {i.message.idempotency_key: i for i in found if i is not None}
+
+    def record_receipts(self, updates: Sequence[OutboxUpdate], at: datetime) -> None:
+        """Write receipts: each row's state, and its provider id when the update gives one."""
+        for u in updates:
+            known = {} if u.provider_id is None else {"provider_id": u.provider_id}
+            self._update(u.outbox_id, at, state=u.state, **known)
+
     def _rows(self) -> list[OutboxRecord]:
         """Outbox rows in id order."""
         return [self.tables.outbox[i] for i in sorted(self.tables.outbox)]

@@ -1,9 +1,9 @@
 """The unit of work's operations, one repository per area, composed into `Tx`.
 
 Each area has its own module and class: crises (with steps, acknowledgements, the CIP and
-erasure) in `crises.py`, the main courante in `journal.py`, the outbox in `outbox.py`, the
-directory in `directory.py`, web accounts in `accounts.py`. `Tx` is the one object a
-transaction yields, and it inherits them all.
+erasure) in `crises.py`, the main courante in `journal.py`, the outbox in `outbox.py` (and
+providers' receipts in bulk in `receipts.py`), the directory in `directory.py`, web accounts in
+`accounts.py`. `Tx` is the one object a transaction yields, and it inherits them all.
 
 Why mixins and not attributes (`tx.crises.crisis(...)`, `tx.journal.append(...)`): sixteen
 modules outside the store call the flat names today (`tx.crisis`, `tx.journal(crisis_id)`,
@@ -29,6 +29,7 @@ from crisis.store.directory import DirectoryTx
 from crisis.store.errors import CrisisNotFound, DuplicateKey
 from crisis.store.journal import JournalTx
 from crisis.store.outbox import ENQUEUE_CHUNK, OutboxTx
+from crisis.store.receipts import ReceiptsTx
 from crisis.store.rows import utc
 from crisis.timefmt import DEFAULT_ZONE
 
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-class Tx(CrisesTx, JournalTx, OutboxTx, DirectoryTx, AccountsTx):
+class Tx(CrisesTx, JournalTx, OutboxTx, ReceiptsTx, DirectoryTx, AccountsTx):
     """Operations inside one transaction (see Store.transaction)."""
 
     def __init__(

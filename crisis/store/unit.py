@@ -9,7 +9,7 @@ erasure, counts) stays the database's business.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -122,6 +122,12 @@ class JournalAppend(Protocol):
         """Append facts chained to the crisis's head; CrisisNotFound for an unknown crisis."""
         ...
 
+    def append_many(
+        self, items: Mapping[str, Sequence[tuple[Fact, Actor]]], at: datetime
+    ) -> list[JournalEntry]:
+        """Append facts to several crises at once (one insert), each chained to its head."""
+        ...
+
 
 class JournalUnit(JournalAppend, Protocol):
     """The main courante: hash-chained appends and reads."""
@@ -164,6 +170,14 @@ class OutboxUnit(OutboxLookup, Protocol):
         self, *, channel: ChannelName, provider_id: str = "", idempotency_key: str = ""
     ) -> OutboxItem | None:
         """The row a provider callback speaks of: by our key, else by the provider's id."""
+        ...
+
+    def outbox_by_keys(self, idempotency_keys: Iterable[str]) -> dict[str, OutboxItem]:
+        """The rows with these idempotency keys, by key (a group commit's receipts)."""
+        ...
+
+    def record_receipts(self, updates: Sequence[OutboxUpdate], at: datetime) -> None:
+        """Write providers' receipts: each row's state, and its provider id when given."""
         ...
 
     def call_attempts(self, crisis_id: str, step_ids: Sequence[str]) -> list[Attempt]:

@@ -137,6 +137,8 @@ async def serve_web(
         timeout_graceful_shutdown=shutdown_timeout,
     )
     server = _Server(config)
+    receipts = app.orchestrator.receipts  # the status callbacks' group commit
+    receipts.start()
     serving = asyncio.create_task(_serve(server, f"{host}:{port}", listener))
     stopping = asyncio.create_task(stop.wait())
     try:
@@ -144,7 +146,10 @@ async def serve_web(
     finally:
         stopping.cancel()
         server.should_exit = True  # graceful: requests in progress finish, then uvicorn returns
-        await serving
+        try:
+            await serving
+        finally:
+            await receipts.stop()  # the last batch is written before the service returns
     log.info("serveur web arrêté")
 
 

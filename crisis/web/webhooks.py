@@ -7,7 +7,10 @@ phone numbers: they are never logged, and neither are the outbox keys of the que
 The handlers call the Orchestrator directly on the event loop rather than in a thread pool:
 `receive` flushes the dispatcher's in-memory results and wakes its asyncio events, which are
 not thread-safe, and the dispatcher calls the same methods from this loop. Each handler runs
-one or two short transactions (milliseconds), well within Twilio's 15 s timeout.
+one or two short transactions (milliseconds), well within Twilio's 15 s timeout. Status
+callbacks, the storm of a large alert, go through the orchestrator's group commit: those that
+arrive together are written in one transaction, and each is answered once it is durable (a
+5xx when its batch could not be written: Twilio sends it again, nothing of it was kept).
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from channels.twilio_callbacks import (
     reply_acknowledgement,
     signature_valid,
     sms_reply_twiml,
+    status_channel,
     status_event,
     voice_twiml,
 )
 from contacts.model import CELL_ROLES
 from crisis.service import Orchestrator
+from crisis.service.receipts import Outcome, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ UNAVAILABLE_TWIML = (
     f'<Say language="{LANGUAGE}" voice="{DEFAULT_VOICE}">Message indisponible. Au revoir.</Say>'
     "<Hangup /></Response>"
 )
+NOT_RECORDED = "Rappel non enregistré pour l'instant : renvoyez-le."
 
 
 _CALLBACK_OF = {ChannelName.VOICE: "d'appel", ChannelName.SMS: "de SMS"}
@@ -128,22 +134,24 @@ class TwilioWebhooks:
         return Response(gather_twiml(acknowledged), media_type=XML)
 
     async def status(self, request: Request, k: str = "") -> Response:
-        """A call's or an SMS's status: delivered, failed, no answer..."""
+        """A call's or an SMS's status: delivered, failed, no answer... Answered once its
+        receipt is written (in a group commit with the others arriving meanwhile)."""
         params = await self._checked(request, k)
         if isinstance(params, Response):
             return params
-        channel: ChannelName | None = None
-        if "CallSid" in params or "CallStatus" in params:
-            channel = ChannelName.VOICE
-        elif "MessageSid" in params or "MessageStatus" in params:
-            channel = ChannelName.SMS
-        if channel is not None:
-            refused = await self._wrong_kind(request, k, channel)
-            if refused is not None:
-                return refused
-        event = None if channel is None else status_event(channel, k, params)
-        if event is not None:
-            await self.orchestrator.receive(event)
+        channel = status_channel(params)
+        if channel is None:
+            return Response(status_code=204)
+        receipt = Receipt(channel=channel, key=k, report=status_event(channel, k, params))
+        if not k and receipt.report is None:
+            return Response(status_code=204)  # no row named, no final word: nothing to do
+        try:
+            verdict = await self.orchestrator.receipts.submit(receipt)
+        except Exception:  # nothing of its batch was kept: Twilio sends it again on a 5xx
+            log.exception("rappel de statut Twilio non enregistré (Twilio le renverra)")
+            return Response(NOT_RECORDED, status_code=503, media_type="text/plain")
+        if verdict.outcome == Outcome.WRONG_KIND and verdict.row_channel is not None:
+            return self._refused_kind(request, k, channel, verdict.row_channel)
         return Response(status_code=204)
 
     async def sms(self, request: Request) -> Response:
@@ -170,8 +178,14 @@ class TwilioWebhooks:
         message = self.orchestrator.outbox_message(key) if key else None
         if message is None or message.channel == channel:
             return None
+        return self._refused_kind(request, key, channel, message.channel)
+
+    def _refused_kind(
+        self, request: Request, key: str, channel: ChannelName, row_channel: ChannelName
+    ) -> Response:
+        """The refusal of a callback of `channel` on a row of `row_channel`, journaled."""
         path = request.url.path
-        reason = f"rappel {_CALLBACK_OF[channel]} pour {_ROW_OF.get(message.channel, 'un envoi')}"
+        reason = f"rappel {_CALLBACK_OF[channel]} pour {_ROW_OF.get(row_channel, 'un envoi')}"
         self.orchestrator.callback_refused(key, path, reason, why="rappel d'un autre type d'envoi")
         log.warning("rappel Twilio refusé sur %s : %s", path, reason)
         return Response(

@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 from channels.base import ChannelName, DeliveryReport
 from crisis.bootstrap import App
 from crisis.model import OutboxItem, OutboxState
+from crisis.store.repository import Tx
 from crisis.web import create_app, serve_web
 from crisis.web.app import WebServerError
 from playbooks.model import EventKind
@@ -429,3 +430,91 @@ async def test_serve_web_on_a_busy_port_raises_a_french_error_without_stopping_t
                 timeout=10,
             )
     await asyncio.sleep(0)  # the event loop is still running
+
+
+# --- status callbacks in group commits ---------------------------------------------------
+
+
+def _sent_sms(app, crisis_id: str) -> list[OutboxItem]:
+    with app.store.transaction() as tx:
+        rows = tx.in_states([OutboxState.SENT])
+    return [
+        r for r in rows if r.message.crisis_id == crisis_id and r.message.channel == ChannelName.SMS
+    ]
+
+
+def _state(app, key: str) -> OutboxState:
+    with app.store.transaction() as tx:
+        item = tx.outbox_by_key(key)
+    assert item is not None
+    return item.state
+
+
+def _reports(app, crisis_id: str) -> list[str]:
+    return [e.fact.outbox_key for e in of_type(journal(app, crisis_id), "DeliveryReported")]
+
+
+async def test_concurrent_receipts_are_each_answered_once_durable_in_fewer_transactions(
+    quiet, client, clock
+):
+    """Signed SMS receipts posted at once: each 204 comes after its row is delivered, one fact
+    per receipt, written in fewer transactions than receipts."""
+    crisis_id = await _sent_crisis(quiet, clock)
+    rows = _sent_sms(quiet, crisis_id)
+    assert len(rows) >= 2
+    before = quiet.orchestrator.receipts.batches
+
+    async def post(item: OutboxItem) -> OutboxState:
+        key = item.message.idempotency_key
+        response = await _post(client, _path("status", key), _sms_status(item, "delivered"))
+        assert response.status_code == 204
+        return _state(quiet, key)  # read right after the answer, before anything else runs
+
+    states = await asyncio.gather(*(post(r) for r in rows))
+    assert set(states) == {OutboxState.DELIVERED}
+    assert sorted(_reports(quiet, crisis_id)) == sorted(r.message.idempotency_key for r in rows)
+    assert quiet.orchestrator.receipts.batches - before < len(rows)
+
+
+async def test_the_same_receipt_twice_in_one_batch_is_one_fact(quiet, client, clock):
+    """Both copies of a replayed callback land in the same batch: one fact, both answered 204."""
+    crisis_id = await _sent_crisis(quiet, clock)
+    item = _sent_sms(quiet, crisis_id)[0]
+    key = item.message.idempotency_key
+    before = quiet.orchestrator.receipts.batches
+    responses = await asyncio.gather(
+        *(_post(client, _path("status", key), _sms_status(item, "delivered")) for _ in range(2))
+    )
+    assert [r.status_code for r in responses] == [204, 204]
+    assert quiet.orchestrator.receipts.batches - before == 1
+    assert _reports(quiet, crisis_id).count(key) == 1
+    assert _state(quiet, key) == OutboxState.DELIVERED
+
+
+async def test_a_failing_commit_answers_5xx_and_records_nothing(
+    quiet, client, clock, monkeypatch: pytest.MonkeyPatch
+):
+    """The batch's journal write fails: every receipt of it is answered 503, no row changed,
+    no fact; sent again once the database is back, they are recorded."""
+    crisis_id = await _sent_crisis(quiet, clock)
+    rows = _sent_sms(quiet, crisis_id)
+
+    def boom(self, items, at):
+        raise RuntimeError("base indisponible")
+
+    monkeypatch.setattr(Tx, "append_many", boom)
+    posts = [
+        _post(client, _path("status", r.message.idempotency_key), _sms_status(r, "delivered"))
+        for r in rows
+    ]
+    responses = await asyncio.gather(*posts)
+    assert {r.status_code for r in responses} == {503}
+    assert all(_state(quiet, r.message.idempotency_key) == OutboxState.SENT for r in rows)
+    assert _reports(quiet, crisis_id) == []
+    monkeypatch.undo()
+    for r in rows:
+        retried = await _post(
+            client, _path("status", r.message.idempotency_key), _sms_status(r, "delivered")
+        )
+        assert retried.status_code == 204
+    assert len(_reports(quiet, crisis_id)) == len(rows)
