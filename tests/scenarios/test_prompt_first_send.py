@@ -23,6 +23,7 @@ from contacts.geography import load_communes
 from crisis.bootstrap import build
 from crisis.cli.common import load
 from crisis.runtime import claim, serve
+from tests.scenarios.simulated_config import simulated_config
 
 CRISIS = [sys.executable, "-m", "crisis"]
 RESCAN_S = 600.0  # the safety net, far beyond the test: it cannot be what picks the T0 up
@@ -33,26 +34,7 @@ LEAD_S = 20  # the next step falls due this long after the activation was typed
 
 
 def _config(tmp: Path, url: str) -> Path:
-    config = tmp / "crisis.toml"
-    config.write_text(
-        f"""
-data_dir = "{tmp / "data"}"
-[database]
-url = "{url}"
-[channels.voice]
-rate_per_second = 20
-concurrency = 4
-[channels.voice.simulation]
-latency_ms = 20
-[channels.sms]
-rate_per_second = 20
-concurrency = 4
-[channels.sms.simulation]
-latency_ms = 20
-""",
-        encoding="utf-8",
-    )
-    return config
+    return simulated_config(tmp, url, rate=20, latency_ms=20)
 
 
 def _sent_steps(url: str) -> dict[str, int]:

@@ -16,31 +16,13 @@ from pathlib import Path
 import pytest
 
 from contacts.geography import load_communes
+from tests.scenarios.simulated_config import simulated_config
 
 CRISIS = [sys.executable, "-m", "crisis"]
 
 
 def _config(tmp: Path) -> Path:
-    config = tmp / "crisis.toml"
-    config.write_text(
-        f"""
-data_dir = "{tmp / "data"}"
-[database]
-url = "sqlite:///{tmp / "crisis.db"}"
-[channels.voice]
-rate_per_second = 8
-concurrency = 4
-[channels.voice.simulation]
-latency_ms = 50
-[channels.sms]
-rate_per_second = 8
-concurrency = 4
-[channels.sms.simulation]
-latency_ms = 50
-""",
-        encoding="utf-8",
-    )
-    return config
+    return simulated_config(tmp, f"sqlite:///{tmp / 'crisis.db'}")
 
 
 def _lines(path: Path) -> list[dict[str, str]]:

@@ -19,33 +19,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from contacts.geography import load_communes
+from tests.scenarios.simulated_config import simulated_config
 
 CRISIS = [sys.executable, "-m", "crisis"]
 SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef"  # test only: 48 characters
 
 
 def _config(tmp: Path, url: str, extra: str = "") -> Path:
-    config = tmp / "crisis.toml"
-    config.write_text(
-        f"""
-data_dir = "{tmp / "data"}"
-[database]
-url = "{url}"
-[channels.voice]
-rate_per_second = 8
-concurrency = 4
-[channels.voice.simulation]
-latency_ms = 50
-[channels.sms]
-rate_per_second = 8
-concurrency = 4
-[channels.sms.simulation]
-latency_ms = 50
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return config
+    return simulated_config(tmp, url, extra=extra)
 
 
 def _activate(env: dict[str, str], synergi: str) -> None:
